@@ -1,0 +1,186 @@
+/*
+ * coro/coro.h - named, traced, stackful coroutines.
+ *
+ * A coroutine is a function running on its own stack that can stop in the
+ * middle (suspend) and continue later (resume). Every coroutine has a name
+ * and an id, and every step of its life is a trace event (coro/trace.h).
+ *
+ * Who runs after whom
+ * -------------------
+ * Each thread starts inside its "main" coroutine (coro_self() returns it).
+ *
+ *  - coro_resume(co): the caller R passes control to co and waits; R is
+ *    co's *resumer*. When co suspends or finishes, control returns to R.
+ *  - coro_yield(): the running coroutine gives control back to its resumer.
+ *    A scheduled coroutine (spawned, or woken by the event loop) is put back
+ *    at the end of the thread's ready queue first, so it runs again later.
+ *  - coro_await(child, &res): the caller P waits for child to finish and
+ *    then continues with child's result. If child has not started, control
+ *    passes straight to it and child inherits P's resumer, so if child
+ *    suspends, control goes where P's would have gone. When child finishes,
+ *    control passes straight back to P (P is child's *continuation*).
+ *  - coro_spawn(fn, ...): a detached coroutine, put on the ready queue and
+ *    reclaimed when it finishes. coro_run() (or the io_context's loop)
+ *    resumes ready coroutines until none is left.
+ *
+ * Errors are negative errno values; functions returning a pointer return
+ * NULL and set errno, and coro_last_error() describes the last failure of
+ * the calling thread in a sentence.
+ *
+ * The API names are macros that record the caller's file and line for the
+ * trace; each has a function form ending in _at that takes them explicitly.
+ */
+#ifndef CORO_CORO_H
+#define CORO_CORO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdarg.h>
+
+#include "coro/api.h"
+#include "coro/named.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct coro coro_t;
+
+/* The body of a coroutine; its return value is the coroutine's result. */
+typedef void *(*coro_fn)(void *arg);
+
+typedef enum coro_state {
+    CORO_CREATED,   /* made, never run */
+    CORO_READY,     /* on the ready queue, will be resumed by the scheduler */
+    CORO_RUNNING,   /* the current coroutine of its thread */
+    CORO_SUSPENDED, /* stopped in the middle, waiting for something */
+    CORO_DEAD,      /* its function returned; the result is kept */
+} coro_state;
+
+typedef struct coro_attr {
+    size_t stack_size; /* usable bytes, 0 = the default (64 KiB) */
+} coro_attr;
+
+/* ---- creating and destroying ------------------------------------------ */
+
+/*
+ * Create a coroutine that will run fn(arg), in state CORO_CREATED. The name
+ * is printf-style ("echo#%d", n); a NULL format names it "<fn>#<id>".
+ * Returns NULL with errno set (ENOMEM: no memory or no kernel mappings left,
+ * see coro_last_error()). Traces `create`.
+ */
+#define coro_create(fn, arg, ...)                                                                  \
+    coro_create_at(__FILE__, __LINE__, NULL, #fn, (fn), (arg), __VA_ARGS__)
+#define coro_create_ex(attr, fn, arg, ...)                                                         \
+    coro_create_at(__FILE__, __LINE__, (attr), #fn, (fn), (arg), __VA_ARGS__)
+CORO_API coro_t *coro_create_at(const char *file, int line, const coro_attr *attr,
+                                const char *fn_name, coro_fn fn, void *arg, const char *fmt, ...)
+    CORO_PRINTF(7, 8);
+
+/*
+ * Create a detached coroutine and put it on the thread's ready queue. Nobody
+ * may await or destroy it; its memory is reclaimed when it finishes.
+ * Returns NULL with errno set on failure. Traces `create` and `spawn`.
+ */
+#define coro_spawn(fn, arg, ...)                                                                   \
+    coro_spawn_at(__FILE__, __LINE__, NULL, #fn, (fn), (arg), __VA_ARGS__)
+#define coro_spawn_ex(attr, fn, arg, ...)                                                          \
+    coro_spawn_at(__FILE__, __LINE__, (attr), #fn, (fn), (arg), __VA_ARGS__)
+CORO_API coro_t *coro_spawn_at(const char *file, int line, const coro_attr *attr,
+                               const char *fn_name, coro_fn fn, void *arg, const char *fmt, ...)
+    CORO_PRINTF(7, 8);
+
+/*
+ * Free a coroutine made by coro_create(): created, dead, or suspended (a
+ * suspended coroutine is abandoned: its stack is freed without unwinding).
+ * Returns 0, -EINVAL for NULL or a spawned coroutine, -EBUSY if it is
+ * running, ready, has resumed another coroutine that has not given control
+ * back, or is awaited. Traces `destroy`.
+ */
+#define coro_destroy(co) coro_destroy_at(__FILE__, __LINE__, (co))
+CORO_API int coro_destroy_at(const char *file, int line, coro_t *co);
+
+/* ---- transferring control --------------------------------------------- */
+
+/*
+ * Run co until it suspends or finishes. Returns 0, -EINVAL (NULL), -EALREADY
+ * (co is dead), -EBUSY (co is running, ready or waiting on an await or an
+ * event: only its waker may resume it), -EDEADLK (co is the caller or one
+ * of the coroutines waiting for the caller). Traces `resume`.
+ */
+#define coro_resume(co) coro_resume_at(__FILE__, __LINE__, (co))
+CORO_API int coro_resume_at(const char *file, int line, coro_t *co);
+
+/* Give control back to the resumer (see above). In the main coroutine, runs
+ * the ready queue once instead. Traces `suspend` (reason yield). */
+#define coro_yield() coro_yield_at(__FILE__, __LINE__)
+CORO_API void coro_yield_at(const char *file, int line);
+
+/*
+ * Wait for child to finish; store its result in *result (if not NULL).
+ * Returns 0, or -EINVAL (NULL), -EDEADLK (awaiting yourself or one of your
+ * awaiters), -EBUSY (someone already awaits child), -EPERM (child is
+ * detached, or the caller is the main coroutine and child would need
+ * a scheduler to finish: use coro_run()). Awaiting a dead child returns at
+ * once. Traces `await`, then `suspend` (reason await) unless child is dead.
+ */
+#define coro_await(child, result) coro_await_at(__FILE__, __LINE__, (child), (result))
+CORO_API int coro_await_at(const char *file, int line, coro_t *child, void **result);
+
+/* Resume ready coroutines until the thread's ready queue is empty.
+ * Returns how many resumptions it made. */
+CORO_API size_t coro_run(void);
+
+/* ---- asking --------------------------------------------------------- */
+
+/* The running coroutine of this thread (its main coroutine outside any). */
+CORO_API coro_t *coro_self(void);
+CORO_API bool coro_is_main(const coro_t *co);
+CORO_API coro_state coro_get_state(const coro_t *co);
+/* "created", "ready", "running", "suspended", "dead" */
+CORO_API const char *coro_state_name(coro_state state);
+CORO_API const char *coro_name(const coro_t *co);
+CORO_API uint64_t coro_id(const coro_t *co);
+/* The result of a dead coroutine (NULL before it finishes). */
+CORO_API void *coro_result(const coro_t *co);
+CORO_API size_t coro_stack_size(const coro_t *co);
+/* The runtime-object header of co, for embedding in trace references. */
+CORO_API coro_named *coro_named_of(coro_t *co);
+/* The coroutine that co returns to when it suspends, or NULL. */
+CORO_API coro_t *coro_resumer(const coro_t *co);
+/* The coroutine awaiting co, or NULL. */
+CORO_API coro_t *coro_awaiter(const coro_t *co);
+
+/* ---- names ---------------------------------------------------------- */
+
+/* Rename co (printf-style). Returns 0 or -EINVAL. Traces `rename`. */
+#define coro_rename(co, ...) coro_rename_at(__FILE__, __LINE__, (co), __VA_ARGS__)
+CORO_API int coro_rename_at(const char *file, int line, coro_t *co, const char *fmt, ...)
+    CORO_PRINTF(4, 5);
+
+/* A user message attributed to the running coroutine. Traces `log`. */
+#define coro_log(...) coro_log_at(__FILE__, __LINE__, __VA_ARGS__)
+CORO_API void coro_log_at(const char *file, int line, const char *fmt, ...) CORO_PRINTF(3, 4);
+
+/* ---- stacks --------------------------------------------------------- */
+
+/* Default usable stack size for coroutines created after the call
+ * (rounded up to whole pages; at least 16 KiB). Returns 0 or -EINVAL. */
+CORO_API int coro_set_default_stack_size(size_t bytes);
+CORO_API size_t coro_default_stack_size(void);
+
+/* How many free stacks each thread keeps for reuse (default 64). */
+CORO_API void coro_set_stack_pool_limit(size_t stacks);
+/* Release this thread's pooled stacks. */
+CORO_API void coro_stack_pool_drain(void);
+
+/* ---- errors --------------------------------------------------------- */
+
+/* A sentence describing the calling thread's last failed call. */
+CORO_API const char *coro_last_error(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* CORO_CORO_H */

@@ -1,0 +1,583 @@
+/*
+ * coro.c - coroutine lifecycle and every transfer of control.
+ *
+ * All switches go through transfer(): it traces the `resume` event, updates
+ * the states, tells the sanitizers which stack we are moving to, switches,
+ * and on the way back reaps a detached coroutine that finished (its stack
+ * cannot be freed while it is still running on it, so the next one to run
+ * frees it).
+ *
+ * The rules for where control goes are in coro/coro.h; in short: suspend ->
+ * resumer, finish -> continuation (awaiter) if any, else resumer, and a
+ * child started by coro_await() inherits its parent's resumer.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "coro_int.h"
+
+#if defined(CORO_ASAN)
+#include <sanitizer/asan_interface.h>
+#endif
+#if defined(CORO_TSAN)
+#include <sanitizer/tsan_interface.h>
+#endif
+
+_Thread_local coro__thread coro__t;
+
+static size_t default_stack = 64 * 1024;
+
+/* ---- thread state, errors -------------------------------------------- */
+
+static void trace_create(coro_t *co, coro_t *by, const char *file, int line);
+
+coro__thread *coro__thread_get(void)
+{
+    coro__thread *t = &coro__t;
+    if (__builtin_expect(t->ready, 1)) return t;
+    t->ready = true;
+    coro_t *m = &t->main;
+    memset(m, 0, sizeof *m);
+    coro_named_init(&m->named, "coro", "main");
+    m->is_main = true;
+    m->state = CORO_RUNNING;
+    m->fn_name = "main";
+#if defined(CORO_TSAN)
+    m->tsan_fiber = __tsan_get_current_fiber();
+#endif
+    t->current = m;
+    coro__overflow_thread_init();
+    trace_create(m, NULL, NULL, 0);
+    return t;
+}
+
+int coro__fail(const char *file, int line, int err, const char *fmt, ...)
+{
+    coro__thread *t = &coro__t;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(t->err, sizeof t->err, fmt, ap);
+    va_end(ap);
+    if (CORO_TRACE_ON() && t->ready) {
+        coro_trace_ev ev = {.kind = CORO_EV_ERROR, .detail = t->err, .file = file, .line = line};
+        coro__ev_co(&ev, t->current);
+        coro_trace_emit(&ev);
+    }
+    errno = err;
+    return -err;
+}
+
+const char *coro_last_error(void) { return coro__t.err[0] ? coro__t.err : "no error"; }
+
+/* ---- tracing helpers -------------------------------------------------- */
+
+static void trace_create(coro_t *co, coro_t *by, const char *file, int line)
+{
+    if (!CORO_TRACE_ON()) return;
+    coro_trace_ev ev = {.kind = CORO_EV_CREATE, .file = file, .line = line};
+    coro__ev_co(&ev, co);
+    if (by) ev.by = coro_named_ref(&by->named);
+    if (!co->is_main) {
+        ev.value = (int64_t)co->stack.size;
+        ev.has |= CORO_EVH_VALUE;
+    }
+    ev.detail = co->fn_name;
+    coro_trace_emit(&ev);
+}
+
+static void trace_resume(coro_t *from, coro_t *to, const char *cause, uint64_t by,
+                         const coro__wake *w, const char *file, int line)
+{
+    coro_trace_ev ev = {.kind = CORO_EV_RESUME, .cause = cause, .file = file, .line = line};
+    coro__ev_co(&ev, to);
+    ev.from = coro_named_ref(&from->named);
+    ev.to = ev.co;
+    if (by == from->named.id) ev.by = ev.from;
+    else ev.by.id = by;
+    if (w) {
+        ev.obj = w->obj;
+        ev.fd = w->fd;
+        ev.events = w->events;
+        ev.wait = w->wait;
+        ev.has |= w->has;
+    }
+    coro_trace_emit(&ev);
+}
+
+/* ---- the switch -------------------------------------------------------- */
+
+static void reap(coro__thread *t);
+
+/* Stack bounds for the sanitizer of a coroutine (main: unknown, NULL). */
+#if defined(CORO_ASAN)
+static void asan_before(coro_t *from, coro_t *to)
+{
+    __sanitizer_start_switch_fiber(from->state == CORO_DEAD ? NULL : &from->asan_fake_stack,
+                                   to->is_main ? NULL : to->stack.lo, to->stack.size);
+}
+static void asan_after(coro_t *self)
+{
+    const void *bottom;
+    size_t size;
+    __sanitizer_finish_switch_fiber(self->asan_fake_stack, &bottom, &size);
+    (void)bottom;
+    (void)size;
+}
+#endif
+
+/* Land in `self` after a switch: tell the sanitizers, free what finished. */
+static inline void landed(coro__thread *t, coro_t *self)
+{
+#if defined(CORO_ASAN)
+    asan_after(self);
+#else
+    (void)self;
+#endif
+    if (t->reap) reap(t);
+}
+
+/*
+ * Pass control from `from` (the running coroutine) to `to`. The caller has
+ * already set from->state and from->block; this traces the resume (unless
+ * cause is NULL), marks `to` running and switches. Returns when something
+ * transfers back to `from`.
+ */
+void coro__transfer(coro__thread *t, coro_t *from, coro_t *to, const char *cause, uint64_t by,
+                     const coro__wake *w, const char *file, int line)
+{
+    if (CORO_TRACE_ON() && cause) trace_resume(from, to, cause, by, w, file, line);
+    to->state = CORO_RUNNING;
+    to->block = CORO__BLOCK_NONE;
+    t->current = to;
+#if defined(CORO_ASAN)
+    asan_before(from, to);
+#endif
+#if defined(CORO_TSAN)
+    if (!to->tsan_fiber) to->tsan_fiber = __tsan_create_fiber(0);
+    __tsan_switch_to_fiber(to->tsan_fiber, 0);
+#endif
+    coro__ctx_switch(&from->ctx, &to->ctx);
+    landed(t, from);
+}
+
+static void finish(coro_t *co, void *result) __attribute__((noreturn));
+
+static void entry(void *arg)
+{
+    coro_t *co = arg;
+    landed(&coro__t, co);
+    finish(co, co->fn(co->arg));
+}
+
+static void finish(coro_t *co, void *result)
+{
+    coro__thread *t = &coro__t;
+    co->result = result;
+    co->state = CORO_DEAD;
+    coro_t *next;
+    const char *cause;
+    if (co->awaiter) {
+        next = co->awaiter;
+        next->awaiting = NULL;
+        /* The continuation takes over the child's place: it returns where
+         * the child would have. main has no resumer and keeps none. */
+        if (!next->is_main) next->resumer = co->resumer;
+        next->scheduled = co->scheduled;
+        cause = "continuation";
+    } else {
+        next = co->resumer;
+        cause = "return";
+    }
+    if (CORO_TRACE_ON()) {
+        coro_trace_ev ev = {.kind = CORO_EV_FINISH, .value = (int64_t)(intptr_t)result};
+        ev.has = CORO_EVH_VALUE;
+        coro__ev_co(&ev, co);
+        if (co->awaiter) ev.to = coro_named_ref(&co->awaiter->named);
+        coro_trace_emit(&ev);
+    }
+    co->awaiter = NULL;
+    co->resumer = NULL;
+    if (co->detached) t->reap = co;
+    coro__transfer(t, co, next, cause, 0, NULL, NULL, 0);
+    abort(); /* a dead coroutine is never switched to */
+}
+
+static void free_coro(coro_t *co)
+{
+#if defined(CORO_TSAN)
+    if (co->tsan_fiber) __tsan_destroy_fiber(co->tsan_fiber);
+#endif
+    coro_named_fini(&co->named);
+    coro__stack st = co->stack;
+    coro__stack_free(&st);
+}
+
+static void reap(coro__thread *t)
+{
+    coro_t *co = t->reap;
+    t->reap = NULL;
+    if (CORO_TRACE_ON()) {
+        coro_trace_ev ev = {.kind = CORO_EV_DESTROY, .detail = "detached, finished"};
+        coro__ev_co(&ev, co);
+        ev.by = coro_named_ref(&t->current->named);
+        coro_trace_emit(&ev);
+    }
+    free_coro(co);
+}
+
+/* ---- creating ----------------------------------------------------------- */
+
+static coro_t *create(const char *file, int line, const coro_attr *attr, const char *fn_name,
+                      coro_fn fn, void *arg, const char *fmt, va_list ap)
+{
+    coro__thread *t = coro__thread_get();
+    if (!fn) {
+        coro__fail(file, line, EINVAL, "coro_create: the function is NULL");
+        return NULL;
+    }
+    size_t want = attr && attr->stack_size ? attr->stack_size : default_stack;
+    coro__stack st;
+    if (coro__stack_alloc(&st, want, sizeof(struct coro) + 64, fmt ? fmt : fn_name) != 0)
+        return NULL;
+    /* The record sits at the top of the mapping, 64-byte aligned. */
+    uintptr_t top = (uintptr_t)st.map + st.map_size;
+    coro_t *co = (coro_t *)((top - sizeof(struct coro)) & ~(uintptr_t)63);
+    memset(co, 0, sizeof *co);
+    co->stack = st;
+    co->fn = fn;
+    co->arg = arg;
+    co->fn_name = fn_name;
+    co->state = CORO_CREATED;
+    coro_named_vinit(&co->named, "coro", fmt, ap);
+    if (!fmt) coro_named_rename(&co->named, "%s#%llu", fn_name ? fn_name : "coro",
+                                (unsigned long long)co->named.id);
+    coro__ctx_init(&co->ctx, st.lo, st.size, entry, co);
+    trace_create(co, t->current, file, line);
+    return co;
+}
+
+coro_t *coro_create_at(const char *file, int line, const coro_attr *attr, const char *fn_name,
+                       coro_fn fn, void *arg, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    coro_t *co = create(file, line, attr, fn_name, fn, arg, fmt, ap);
+    va_end(ap);
+    return co;
+}
+
+coro_t *coro_spawn_at(const char *file, int line, const coro_attr *attr, const char *fn_name,
+                      coro_fn fn, void *arg, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    coro_t *co = create(file, line, attr, fn_name, fn, arg, fmt, ap);
+    va_end(ap);
+    if (!co) return NULL;
+    co->detached = true;
+    coro__wake w = {.cause = "start", .by = coro__t.current->named.id};
+    coro__wake(co, &w, file, line);
+    return co;
+}
+
+int coro_destroy_at(const char *file, int line, coro_t *co)
+{
+    coro__thread *t = coro__thread_get();
+    if (!co) return coro__fail(file, line, EINVAL, "coro_destroy: the coroutine is NULL");
+    if (co->is_main)
+        return coro__fail(file, line, EINVAL, "coro_destroy: cannot destroy a main coroutine");
+    if (co->detached)
+        return coro__fail(file, line, EINVAL,
+                          "coro_destroy(%s): a spawned coroutine is reclaimed when it finishes",
+                          co->named.name);
+    if (co->state == CORO_RUNNING || co->state == CORO_READY || co->awaiter ||
+        (co->state == CORO_SUSPENDED && co->block != CORO__BLOCK_NONE))
+        return coro__fail(file, line, EBUSY, "coro_destroy(%s): it is %s%s", co->named.name,
+                          coro_state_name(co->state),
+                          co->awaiter ? " and awaited"
+                          : co->block == CORO__BLOCK_RESUMING ? " while it resumes another"
+                          : co->block == CORO__BLOCK_AWAIT    ? " awaiting a child"
+                          : co->block == CORO__BLOCK_EVENT    ? " waiting for an event"
+                                                              : "");
+    if (CORO_TRACE_ON()) {
+        coro_trace_ev ev = {.kind = CORO_EV_DESTROY, .file = file, .line = line};
+        coro__ev_co(&ev, co);
+        ev.by = coro_named_ref(&t->current->named);
+        ev.detail = coro_state_name(co->state);
+        coro_trace_emit(&ev);
+    }
+    free_coro(co);
+    return 0;
+}
+
+/* ---- transfers ---------------------------------------------------------- */
+
+/* Is `x` somewhere up co's chain of resumers? */
+static bool in_resumer_chain(const coro_t *co, const coro_t *x)
+{
+    for (const coro_t *r = co; r; r = r->resumer)
+        if (r == x) return true;
+    return false;
+}
+
+int coro_resume_at(const char *file, int line, coro_t *co)
+{
+    coro__thread *t = coro__thread_get();
+    coro_t *self = t->current;
+    if (!co) return coro__fail(file, line, EINVAL, "coro_resume: the coroutine is NULL");
+    if (co == self)
+        return coro__fail(file, line, EDEADLK, "coro_resume(%s): a coroutine cannot resume itself",
+                          co->named.name);
+    switch (co->state) {
+    case CORO_DEAD:
+        return coro__fail(file, line, EALREADY, "coro_resume(%s): it has finished",
+                          co->named.name);
+    case CORO_RUNNING:
+    case CORO_READY:
+        return coro__fail(file, line, EBUSY, "coro_resume(%s): it is %s", co->named.name,
+                          coro_state_name(co->state));
+    case CORO_SUSPENDED:
+        if (co->block == CORO__BLOCK_RESUMING && in_resumer_chain(self, co))
+            return coro__fail(file, line, EDEADLK,
+                              "coro_resume(%s): it is waiting for %s to give control back",
+                              co->named.name, self->named.name);
+        if (co->block != CORO__BLOCK_NONE)
+            return coro__fail(file, line, EBUSY,
+                              "coro_resume(%s): it waits for %s; only that can resume it",
+                              co->named.name,
+                              co->block == CORO__BLOCK_AWAIT ? "a child to finish" : "an event");
+        break;
+    case CORO_CREATED:
+        break;
+    }
+    if (co->is_main)
+        return coro__fail(file, line, EINVAL, "coro_resume(%s): main coroutines are not resumable",
+                          co->named.name);
+    const char *cause = co->state == CORO_CREATED ? "start" : "resume";
+    co->resumer = self;
+    co->scheduled = false;
+    self->state = CORO_SUSPENDED;
+    self->block = CORO__BLOCK_RESUMING;
+    coro__transfer(t, self, co, cause, self->named.id, NULL, file, line);
+    return 0;
+}
+
+/* Give control to co's resumer after a suspend or await was traced. */
+static void leave(coro__thread *t, coro_t *self)
+{
+    coro_t *to = self->resumer;
+    self->resumer = NULL;
+    coro__transfer(t, self, to, "return", 0, NULL, NULL, 0);
+}
+
+void coro_yield_at(const char *file, int line)
+{
+    coro__thread *t = coro__thread_get();
+    coro_t *self = t->current;
+    if (self->is_main || !self->resumer) {
+        /* Nobody to yield to: let the ready coroutines run once each. */
+        for (size_t n = t->rq_len; n && t->rq_head; n--) coro__run_ready(coro__rq_pop(t));
+        return;
+    }
+    if (CORO_TRACE_ON()) {
+        coro_trace_ev ev = {.kind = CORO_EV_SUSPEND, .reason = "yield", .file = file, .line = line};
+        coro__ev_co(&ev, self);
+        ev.to = coro_named_ref(&self->resumer->named);
+        coro_trace_emit(&ev);
+    }
+    self->state = CORO_SUSPENDED;
+    self->block = CORO__BLOCK_NONE;
+    if (self->scheduled) {
+        coro__wake w = {.cause = "ready", .by = self->named.id};
+        coro__wake(self, &w, file, line);
+    }
+    leave(t, self);
+}
+
+int coro__suspend(const char *file, int line, const char *reason, const char *detail,
+                  coro_trace_ref obj)
+{
+    coro__thread *t = coro__thread_get();
+    coro_t *self = t->current;
+    if (self->is_main || !self->resumer)
+        return coro__fail(file, line, EPERM,
+                          "%s: must be called inside a coroutine run by a scheduler (not main)",
+                          detail ? detail : reason);
+    if (CORO_TRACE_ON()) {
+        coro_trace_ev ev = {.kind = CORO_EV_SUSPEND, .reason = reason, .detail = detail};
+        ev.file = file;
+        ev.line = line;
+        ev.obj = obj;
+        coro__ev_co(&ev, self);
+        ev.to = coro_named_ref(&self->resumer->named);
+        coro_trace_emit(&ev);
+    }
+    self->state = CORO_SUSPENDED;
+    self->block = CORO__BLOCK_EVENT;
+    leave(t, self);
+    return 0;
+}
+
+/* Does x wait (directly or through a chain of awaits) for co? */
+static bool awaits(const coro_t *co, const coro_t *x)
+{
+    for (const coro_t *a = co->awaiter; a; a = a->awaiter)
+        if (a == x) return true;
+    return false;
+}
+
+int coro_await_at(const char *file, int line, coro_t *child, void **result)
+{
+    coro__thread *t = coro__thread_get();
+    coro_t *self = t->current;
+    if (!child) return coro__fail(file, line, EINVAL, "coro_await: the coroutine is NULL");
+    if (child == self)
+        return coro__fail(file, line, EDEADLK, "coro_await(%s): a coroutine cannot await itself",
+                          child->named.name);
+    if (child->detached)
+        return coro__fail(file, line, EPERM,
+                          "coro_await(%s): a spawned coroutine cannot be awaited; create it "
+                          "with coro_create",
+                          child->named.name);
+    if (child->awaiter)
+        return coro__fail(file, line, EBUSY, "coro_await(%s): %s already awaits it",
+                          child->named.name, child->awaiter->named.name);
+    if (awaits(self, child))
+        return coro__fail(file, line, EDEADLK,
+                          "coro_await(%s): it is waiting for %s, so neither could finish",
+                          child->named.name, self->named.name);
+    if (child->is_main)
+        return coro__fail(file, line, EINVAL, "coro_await(%s): main never finishes",
+                          child->named.name);
+
+    if (CORO_TRACE_ON()) {
+        coro_trace_ev ev = {.kind = CORO_EV_AWAIT, .file = file, .line = line};
+        coro__ev_co(&ev, self);
+        ev.to = coro_named_ref(&child->named);
+        if (child->state == CORO_DEAD) ev.detail = "already finished";
+        coro_trace_emit(&ev);
+    }
+    if (child->state != CORO_DEAD) {
+        child->awaiter = self;
+        child->depth = self->depth + 1;
+        self->awaiting = child;
+        if (self->is_main || !self->resumer) {
+            /* main has nobody to hand control to, so it drives: it starts
+             * the child, then runs ready coroutines (and the event loop, if
+             * one is running) until the child's finish continues here. */
+            while (child->state != CORO_DEAD) {
+                self->state = CORO_SUSPENDED;
+                self->block = CORO__BLOCK_AWAIT;
+                if (child->state == CORO_CREATED) {
+                    /* main acts as the scheduler while it waits, so a
+                     * yield in the child (or below) requeues it. */
+                    child->resumer = self;
+                    child->scheduled = true;
+                    coro__transfer(t, self, child, "start", self->named.id, NULL, file, line);
+                } else if (child->state == CORO_SUSPENDED && child->block == CORO__BLOCK_NONE) {
+                    /* It yielded to us: keep it going. */
+                    child->resumer = self;
+                    coro__transfer(t, self, child, "resume", self->named.id, NULL, file, line);
+                } else if (t->rq_head) {
+                    coro__run_ready(coro__rq_pop(t));
+                } else if (!t->drive || !t->drive(t->drive_arg)) {
+                    self->state = CORO_RUNNING;
+                    self->block = CORO__BLOCK_NONE;
+                    child->awaiter = NULL;
+                    self->awaiting = NULL;
+                    return coro__fail(file, line, EDEADLK,
+                                      "coro_await(%s): it is %s and nothing can wake it",
+                                      child->named.name, coro_state_name(child->state));
+                }
+            }
+            self->state = CORO_RUNNING;
+            self->block = CORO__BLOCK_NONE;
+        } else {
+            self->state = CORO_SUSPENDED;
+            self->block = CORO__BLOCK_AWAIT;
+            if (child->state == CORO_CREATED) {
+                child->resumer = self->resumer;
+                child->scheduled = self->scheduled;
+                self->resumer = NULL;
+                coro__transfer(t, self, child, "start", self->named.id, NULL, file, line);
+            } else {
+                leave(t, self);
+            }
+        }
+    }
+    if (result) *result = child->result;
+    return 0;
+}
+
+/* ---- asking and naming ------------------------------------------------- */
+
+coro_t *coro_self(void) { return coro__thread_get()->current; }
+bool coro_is_main(const coro_t *co) { return co && co->is_main; }
+coro_state coro_get_state(const coro_t *co) { return co->state; }
+const char *coro_name(const coro_t *co) { return co->named.name; }
+uint64_t coro_id(const coro_t *co) { return co->named.id; }
+void *coro_result(const coro_t *co) { return co->state == CORO_DEAD ? co->result : NULL; }
+size_t coro_stack_size(const coro_t *co) { return co->stack.size; }
+coro_named *coro_named_of(coro_t *co) { return &co->named; }
+coro_t *coro_resumer(const coro_t *co) { return co->resumer; }
+coro_t *coro_awaiter(const coro_t *co) { return co->awaiter; }
+
+const char *coro_state_name(coro_state s)
+{
+    switch (s) {
+    case CORO_CREATED: return "created";
+    case CORO_READY: return "ready";
+    case CORO_RUNNING: return "running";
+    case CORO_SUSPENDED: return "suspended";
+    case CORO_DEAD: return "dead";
+    }
+    return "?";
+}
+
+int coro_rename_at(const char *file, int line, coro_t *co, const char *fmt, ...)
+{
+    coro__thread_get();
+    if (!co || !fmt) return coro__fail(file, line, EINVAL, "coro_rename: NULL argument");
+    char old[sizeof co->named.buf + 8];
+    snprintf(old, sizeof old, "%s", co->named.name);
+    if (strlen(co->named.name) >= sizeof old) memcpy(old + sizeof old - 4, "...", 4);
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = coro_named_vrename(&co->named, fmt, ap);
+    va_end(ap);
+    if (rc) return coro__fail(file, line, -rc, "coro_rename: no memory for the new name");
+    if (CORO_TRACE_ON()) {
+        coro_trace_ev ev = {.kind = CORO_EV_RENAME, .detail = old, .file = file, .line = line};
+        coro__ev_co(&ev, co);
+        ev.by = coro_named_ref(&coro__t.current->named);
+        coro_trace_emit(&ev);
+    }
+    return 0;
+}
+
+void coro_log_at(const char *file, int line, const char *fmt, ...)
+{
+    coro__thread *t = coro__thread_get();
+    if (!CORO_TRACE_ON()) return;
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    coro_trace_ev ev = {.kind = CORO_EV_LOG, .detail = buf, .file = file, .line = line};
+    coro__ev_co(&ev, t->current);
+    coro_trace_emit(&ev);
+}
+
+int coro_set_default_stack_size(size_t bytes)
+{
+    if (bytes == 0 || bytes > ((size_t)1 << 36)) return -EINVAL;
+    default_stack = coro__stack_round(bytes);
+    return 0;
+}
+
+size_t coro_default_stack_size(void) { return default_stack; }

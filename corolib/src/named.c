@@ -1,0 +1,89 @@
+/*
+ * named.c - names and ids for runtime objects (see coro/named.h).
+ *
+ * Most names are short ("echo#12", "conn[127.0.0.1:53422]") and live in the
+ * struct itself; a longer one is allocated once. Renaming formats into a
+ * scratch buffer first, so a failed rename keeps the old name.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "coro/named.h"
+
+static _Atomic uint64_t next_id = 1;
+
+uint64_t coro_named_next_id(void)
+{
+    return atomic_fetch_add_explicit(&next_id, 1, memory_order_relaxed);
+}
+
+/* Format into n's inline buffer or, if too long, an allocation. */
+static int set_name(coro_named *n, const char *fmt, va_list ap)
+{
+    char tmp[sizeof n->buf];
+    va_list ap2;
+    va_copy(ap2, ap);
+    int len = vsnprintf(tmp, sizeof tmp, fmt, ap2);
+    va_end(ap2);
+    if (len < 0) return -EINVAL;
+
+    char *name;
+    if ((size_t)len < sizeof tmp) {
+        name = n->buf;
+    } else {
+        name = malloc((size_t)len + 1);
+        if (!name) return -ENOMEM;
+        vsnprintf(name, (size_t)len + 1, fmt, ap);
+    }
+    if (n->name && n->name != n->buf) free(n->name);
+    if (name == n->buf) memcpy(n->buf, tmp, (size_t)len + 1);
+    n->name = name;
+    return 0;
+}
+
+static void default_name(coro_named *n)
+{
+    snprintf(n->buf, sizeof n->buf, "%s#%" PRIu64, n->kind ? n->kind : "obj", n->id);
+    n->name = n->buf;
+}
+
+void coro_named_vinit(coro_named *n, const char *kind, const char *fmt, va_list ap)
+{
+    n->id = coro_named_next_id();
+    n->kind = kind;
+    n->name = NULL;
+    if (!fmt || set_name(n, fmt, ap) != 0) default_name(n);
+}
+
+void coro_named_init(coro_named *n, const char *kind, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    coro_named_vinit(n, kind, fmt, ap);
+    va_end(ap);
+}
+
+int coro_named_vrename(coro_named *n, const char *fmt, va_list ap)
+{
+    if (!n || !fmt) return -EINVAL;
+    return set_name(n, fmt, ap);
+}
+
+int coro_named_rename(coro_named *n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = coro_named_vrename(n, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+void coro_named_fini(coro_named *n)
+{
+    if (n->name && n->name != n->buf) free(n->name);
+    n->name = NULL;
+}

@@ -1,0 +1,77 @@
+/*
+ * sched.c - the per-thread ready queue.
+ *
+ * A coroutine that can run but is not running waits here: a spawned one
+ * before its first start, one that yielded while run by a scheduler, one
+ * whose io, timer or lock became ready. coro_run() and the io_context's loop
+ * take them off in FIFO order, so nobody starves, and resume each with the
+ * cause its waker recorded: the log can say why every coroutine runs.
+ */
+#include "coro_int.h"
+
+void coro__rq_push(coro__thread *t, coro_t *co)
+{
+    co->next = NULL;
+    if (t->rq_tail) t->rq_tail->next = co;
+    else t->rq_head = co;
+    t->rq_tail = co;
+    t->rq_len++;
+}
+
+coro_t *coro__rq_pop(coro__thread *t)
+{
+    coro_t *co = t->rq_head;
+    if (!co) return NULL;
+    t->rq_head = co->next;
+    if (!t->rq_head) t->rq_tail = NULL;
+    co->next = NULL;
+    t->rq_len--;
+    return co;
+}
+
+void coro__wake(coro_t *co, const coro__wake *w, const char *file, int line)
+{
+    coro__thread *t = coro__thread_get();
+    co->wake = *w;
+    co->state = CORO_READY;
+    co->block = CORO__BLOCK_NONE;
+    coro__rq_push(t, co);
+    if (CORO_TRACE_ON()) {
+        bool first = w->cause[0] == 's' && w->cause[1] == 't'; /* "start" */
+        coro_trace_ev ev = {.kind = first ? CORO_EV_SPAWN : CORO_EV_WAKE, .cause = w->cause};
+        ev.file = file;
+        ev.line = line;
+        coro__ev_co(&ev, co);
+        if (w->by == t->current->named.id) ev.by = coro_named_ref(&t->current->named);
+        else ev.by.id = w->by;
+        ev.obj = w->obj;
+        ev.fd = w->fd;
+        ev.events = w->events;
+        ev.wait = w->wait;
+        ev.has |= w->has;
+        coro_trace_emit(&ev);
+    }
+}
+
+void coro__run_ready(coro_t *co)
+{
+    coro__thread *t = &coro__t;
+    coro_t *self = t->current;
+    co->resumer = self;
+    co->scheduled = true;
+    self->state = CORO_SUSPENDED;
+    self->block = CORO__BLOCK_RESUMING;
+    coro__transfer(t, self, co, co->wake.cause, co->wake.by, &co->wake, NULL, 0);
+}
+
+size_t coro_run(void)
+{
+    coro__thread *t = coro__thread_get();
+    size_t n = 0;
+    coro_t *co;
+    while ((co = coro__rq_pop(t))) {
+        coro__run_ready(co);
+        n++;
+    }
+    return n;
+}
