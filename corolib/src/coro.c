@@ -71,7 +71,10 @@ int coro__fail(const char *file, int line, int err, const char *fmt, ...)
     return -err;
 }
 
-const char *coro_last_error(void) { return coro__t.err[0] ? coro__t.err : "no error"; }
+const char *coro_last_error(void)
+{
+    return coro__t.err[0] ? coro__t.err : "no error";
+}
 
 /* ---- tracing helpers -------------------------------------------------- */
 
@@ -90,14 +93,16 @@ static void trace_create(coro_t *co, coro_t *by, const char *file, int line)
 }
 
 static void trace_resume(coro_t *from, coro_t *to, const char *cause, uint64_t by,
-                         const coro__wake *w, const char *file, int line)
+                         const coro__wakeinfo *w, const char *file, int line)
 {
     coro_trace_ev ev = {.kind = CORO_EV_RESUME, .cause = cause, .file = file, .line = line};
     coro__ev_co(&ev, to);
     ev.from = coro_named_ref(&from->named);
     ev.to = ev.co;
-    if (by == from->named.id) ev.by = ev.from;
-    else ev.by.id = by;
+    if (by == from->named.id)
+        ev.by = ev.from;
+    else
+        ev.by.id = by;
     if (w) {
         ev.obj = w->obj;
         ev.fd = w->fd;
@@ -147,7 +152,7 @@ static inline void landed(coro__thread *t, coro_t *self)
  * transfers back to `from`.
  */
 void coro__transfer(coro__thread *t, coro_t *from, coro_t *to, const char *cause, uint64_t by,
-                     const coro__wake *w, const char *file, int line)
+                    const coro__wakeinfo *w, const char *file, int line)
 {
     if (CORO_TRACE_ON() && cause) trace_resume(from, to, cause, by, w, file, line);
     to->state = CORO_RUNNING;
@@ -253,8 +258,9 @@ static coro_t *create(const char *file, int line, const coro_attr *attr, const c
     co->fn_name = fn_name;
     co->state = CORO_CREATED;
     coro_named_vinit(&co->named, "coro", fmt, ap);
-    if (!fmt) coro_named_rename(&co->named, "%s#%llu", fn_name ? fn_name : "coro",
-                                (unsigned long long)co->named.id);
+    if (!fmt)
+        coro_named_rename(&co->named, "%s#%llu", fn_name ? fn_name : "coro",
+                          (unsigned long long)co->named.id);
     coro__ctx_init(&co->ctx, st.lo, st.size, entry, co);
     trace_create(co, t->current, file, line);
     return co;
@@ -279,7 +285,7 @@ coro_t *coro_spawn_at(const char *file, int line, const coro_attr *attr, const c
     va_end(ap);
     if (!co) return NULL;
     co->detached = true;
-    coro__wake w = {.cause = "start", .by = coro__t.current->named.id};
+    coro__wakeinfo w = {.cause = "start", .by = coro__t.current->named.id};
     coro__wake(co, &w, file, line);
     return co;
 }
@@ -298,7 +304,7 @@ int coro_destroy_at(const char *file, int line, coro_t *co)
         (co->state == CORO_SUSPENDED && co->block != CORO__BLOCK_NONE))
         return coro__fail(file, line, EBUSY, "coro_destroy(%s): it is %s%s", co->named.name,
                           coro_state_name(co->state),
-                          co->awaiter ? " and awaited"
+                          co->awaiter                         ? " and awaited"
                           : co->block == CORO__BLOCK_RESUMING ? " while it resumes another"
                           : co->block == CORO__BLOCK_AWAIT    ? " awaiting a child"
                           : co->block == CORO__BLOCK_EVENT    ? " waiting for an event"
@@ -334,8 +340,7 @@ int coro_resume_at(const char *file, int line, coro_t *co)
                           co->named.name);
     switch (co->state) {
     case CORO_DEAD:
-        return coro__fail(file, line, EALREADY, "coro_resume(%s): it has finished",
-                          co->named.name);
+        return coro__fail(file, line, EALREADY, "coro_resume(%s): it has finished", co->named.name);
     case CORO_RUNNING:
     case CORO_READY:
         return coro__fail(file, line, EBUSY, "coro_resume(%s): it is %s", co->named.name,
@@ -346,10 +351,9 @@ int coro_resume_at(const char *file, int line, coro_t *co)
                               "coro_resume(%s): it is waiting for %s to give control back",
                               co->named.name, self->named.name);
         if (co->block != CORO__BLOCK_NONE)
-            return coro__fail(file, line, EBUSY,
-                              "coro_resume(%s): it waits for %s; only that can resume it",
-                              co->named.name,
-                              co->block == CORO__BLOCK_AWAIT ? "a child to finish" : "an event");
+            return coro__fail(
+                file, line, EBUSY, "coro_resume(%s): it waits for %s; only that can resume it",
+                co->named.name, co->block == CORO__BLOCK_AWAIT ? "a child to finish" : "an event");
         break;
     case CORO_CREATED:
         break;
@@ -392,7 +396,7 @@ void coro_yield_at(const char *file, int line)
     self->state = CORO_SUSPENDED;
     self->block = CORO__BLOCK_NONE;
     if (self->scheduled) {
-        coro__wake w = {.cause = "ready", .by = self->named.id};
+        coro__wakeinfo w = {.cause = "ready", .by = self->named.id};
         coro__wake(self, &w, file, line);
     }
     leave(t, self);
@@ -515,25 +519,60 @@ int coro_await_at(const char *file, int line, coro_t *child, void **result)
 
 /* ---- asking and naming ------------------------------------------------- */
 
-coro_t *coro_self(void) { return coro__thread_get()->current; }
-bool coro_is_main(const coro_t *co) { return co && co->is_main; }
-coro_state coro_get_state(const coro_t *co) { return co->state; }
-const char *coro_name(const coro_t *co) { return co->named.name; }
-uint64_t coro_id(const coro_t *co) { return co->named.id; }
-void *coro_result(const coro_t *co) { return co->state == CORO_DEAD ? co->result : NULL; }
-size_t coro_stack_size(const coro_t *co) { return co->stack.size; }
-coro_named *coro_named_of(coro_t *co) { return &co->named; }
-coro_t *coro_resumer(const coro_t *co) { return co->resumer; }
-coro_t *coro_awaiter(const coro_t *co) { return co->awaiter; }
+coro_t *coro_self(void)
+{
+    return coro__thread_get()->current;
+}
+bool coro_is_main(const coro_t *co)
+{
+    return co && co->is_main;
+}
+coro_state coro_get_state(const coro_t *co)
+{
+    return co->state;
+}
+const char *coro_name(const coro_t *co)
+{
+    return co->named.name;
+}
+uint64_t coro_id(const coro_t *co)
+{
+    return co->named.id;
+}
+void *coro_result(const coro_t *co)
+{
+    return co->state == CORO_DEAD ? co->result : NULL;
+}
+size_t coro_stack_size(const coro_t *co)
+{
+    return co->stack.size;
+}
+coro_named *coro_named_of(coro_t *co)
+{
+    return &co->named;
+}
+coro_t *coro_resumer(const coro_t *co)
+{
+    return co->resumer;
+}
+coro_t *coro_awaiter(const coro_t *co)
+{
+    return co->awaiter;
+}
 
 const char *coro_state_name(coro_state s)
 {
     switch (s) {
-    case CORO_CREATED: return "created";
-    case CORO_READY: return "ready";
-    case CORO_RUNNING: return "running";
-    case CORO_SUSPENDED: return "suspended";
-    case CORO_DEAD: return "dead";
+    case CORO_CREATED:
+        return "created";
+    case CORO_READY:
+        return "ready";
+    case CORO_RUNNING:
+        return "running";
+    case CORO_SUSPENDED:
+        return "suspended";
+    case CORO_DEAD:
+        return "dead";
     }
     return "?";
 }
@@ -580,4 +619,7 @@ int coro_set_default_stack_size(size_t bytes)
     return 0;
 }
 
-size_t coro_default_stack_size(void) { return default_stack; }
+size_t coro_default_stack_size(void)
+{
+    return default_stack;
+}

@@ -54,7 +54,7 @@ typedef struct coro__wake {
     uint32_t events;
     uint64_t wait;
     unsigned has; /* CORO_EVH_FD / EVENTS / WAIT */
-} coro__wake;
+} coro__wakeinfo;
 
 struct coro {
     coro__ctx ctx;
@@ -74,7 +74,7 @@ struct coro {
     coro_t *awaiter;  /* continuation: resumed when this one finishes */
     coro_t *awaiting; /* the child this one waits for */
     coro_t *next;     /* ready-queue link */
-    coro__wake wake;
+    coro__wakeinfo wake;
 
     coro__stack stack;
     const char *fn_name;
@@ -128,7 +128,7 @@ int coro__suspend(const char *file, int line, const char *reason, const char *de
 
 /* Make a suspended or new coroutine ready: appends to the ready queue and
  * traces `wake` (or `spawn` for a first start). */
-void coro__wake(coro_t *co, const coro__wake *w, const char *file, int line);
+void coro__wake(coro_t *co, const coro__wakeinfo *w, const char *file, int line);
 
 /* Resume a coroutine taken off the ready queue, with the cause its waker
  * recorded. Called by coro_run() and by the io_context loop. */
@@ -137,7 +137,7 @@ void coro__run_ready(coro_t *co);
 /* Pass control from the running coroutine `from` to `to`; traces `resume`
  * with cause (none if NULL). The caller sets from's state first. */
 void coro__transfer(coro__thread *t, coro_t *from, coro_t *to, const char *cause, uint64_t by,
-                    const coro__wake *w, const char *file, int line);
+                    const coro__wakeinfo *w, const char *file, int line);
 
 /* Pop the head of the ready queue, or NULL. */
 coro_t *coro__rq_pop(coro__thread *t);

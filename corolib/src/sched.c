@@ -12,8 +12,10 @@
 void coro__rq_push(coro__thread *t, coro_t *co)
 {
     co->next = NULL;
-    if (t->rq_tail) t->rq_tail->next = co;
-    else t->rq_head = co;
+    if (t->rq_tail)
+        t->rq_tail->next = co;
+    else
+        t->rq_head = co;
     t->rq_tail = co;
     t->rq_len++;
 }
@@ -29,7 +31,7 @@ coro_t *coro__rq_pop(coro__thread *t)
     return co;
 }
 
-void coro__wake(coro_t *co, const coro__wake *w, const char *file, int line)
+void coro__wake(coro_t *co, const coro__wakeinfo *w, const char *file, int line)
 {
     coro__thread *t = coro__thread_get();
     co->wake = *w;
@@ -42,8 +44,10 @@ void coro__wake(coro_t *co, const coro__wake *w, const char *file, int line)
         ev.file = file;
         ev.line = line;
         coro__ev_co(&ev, co);
-        if (w->by == t->current->named.id) ev.by = coro_named_ref(&t->current->named);
-        else ev.by.id = w->by;
+        if (w->by == t->current->named.id)
+            ev.by = coro_named_ref(&t->current->named);
+        else
+            ev.by.id = w->by;
         ev.obj = w->obj;
         ev.fd = w->fd;
         ev.events = w->events;

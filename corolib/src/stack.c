@@ -53,7 +53,10 @@ size_t coro__stack_round(size_t usable)
     return (usable + ps - 1) & ~(ps - 1);
 }
 
-void coro_set_stack_pool_limit(size_t stacks) { pool_limit = stacks; }
+void coro_set_stack_pool_limit(size_t stacks)
+{
+    pool_limit = stacks;
+}
 
 static int count_mappings(void)
 {
@@ -111,8 +114,8 @@ int coro__stack_alloc(coro__stack *s, size_t usable, size_t record_size, const c
         }
     }
 
-    void *map = mmap(NULL, map_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK,
-                     -1, 0);
+    void *map = mmap(NULL, map_size, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
     if (map == MAP_FAILED) {
         int e = errno;
         if (e == ENOMEM) return fail_nomem("mmap", usable, who);
@@ -123,8 +126,8 @@ int coro__stack_alloc(coro__stack *s, size_t usable, size_t record_size, const c
         int e = errno;
         munmap(map, map_size);
         if (e == ENOMEM) return fail_nomem("mprotect of the guard page", usable, who);
-        return coro__fail(NULL, 0, e, "cannot create a stack for coroutine '%s': mprotect: %s",
-                          who, strerror(e));
+        return coro__fail(NULL, 0, e, "cannot create a stack for coroutine '%s': mprotect: %s", who,
+                          strerror(e));
     }
     s->map = map;
     s->map_size = map_size;

@@ -1,0 +1,49 @@
+# The two README commands, and a few more for developers.
+#   make demo   build and run the demo: annotated log, trace, diagrams
+#   make test   build from nothing and run every test (asm and ucontext switch)
+# Each installs missing Debian packages first (scripts/deps.sh).
+
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+OUT  ?= demo-out
+
+.PHONY: all deps demo test test-asan test-tsan bench format clean
+
+all: deps
+	cmake --preset dev >/dev/null
+	cmake --build --preset dev -j $(JOBS)
+
+deps:
+	@bash scripts/deps.sh
+
+demo: all
+	@mkdir -p $(OUT)
+	@bash scripts/demo.sh build/dev $(OUT)
+
+test: deps
+	cmake --preset dev
+	cmake --build --preset dev -j $(JOBS)
+	ctest --preset dev -j $(JOBS)
+	cmake --preset ucontext
+	cmake --build --preset ucontext -j $(JOBS)
+	ctest --preset ucontext -j $(JOBS)
+
+test-asan: deps
+	cmake --preset asan
+	cmake --build --preset asan -j $(JOBS)
+	ctest --preset asan -j $(JOBS)
+
+test-tsan: deps
+	cmake --preset tsan
+	cmake --build --preset tsan -j $(JOBS)
+	ctest --preset tsan -j $(JOBS)
+
+bench: deps
+	cmake --preset release >/dev/null
+	cmake --build --preset release -j $(JOBS)
+	taskset -c 1 build/release/bench/switch/bench_switch
+
+format:
+	git ls-files '*.c' '*.h' | xargs clang-format -i
+
+clean:
+	rm -rf build $(OUT)

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the build, tests, demo and benchmarks need,
+# once: packages already present are not asked for again. As root it runs
+# apt-get itself; otherwise it prints the command to run and fails.
+set -euo pipefail
+
+pkgs=(
+  cmake make gcc g++ pkg-config       # build
+  libcmocka-dev                       # test framework
+  libcjson-dev                        # the viewer's JSON parser
+  graphviz                            # dot, for diagrams
+  valgrind                            # valgrind.h (stack registration) and memcheck runs
+  clang libclang-rt-14-dev            # libFuzzer targets
+  gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static  # aarch64 switch tests
+  libboost-context-dev libuv1-dev     # benchmark competitors
+  socat                               # a client we did not write
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "coroscope needs these Debian packages: ${missing[*]}" >&2
+  echo "run as root:  apt-get update && apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+echo "installing: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"

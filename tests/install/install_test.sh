@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs the built corolib into a scratch prefix and builds a program
+# outside the project against it, with find_package and with pkg-config.
+#   install_test.sh BUILD_DIR WORK_DIR
+set -euo pipefail
+build=$1
+work=$2
+src=$(cd "$(dirname "$0")" && pwd)/consumer
+rm -rf "$work"
+mkdir -p "$work"
+prefix=$work/prefix
+
+cmake --install "$build" --prefix "$prefix" >/dev/null
+for f in include/coro/coro.h include/coro/trace.h include/coro/config.h \
+         lib/libcoro.a lib/libcoro.so lib/cmake/corolib/corolibConfig.cmake \
+         lib/pkgconfig/corolib.pc; do
+  [ -e "$prefix/$f" ] || { echo "not installed: $f" >&2; exit 1; }
+done
+
+# 1. CMake: find_package(corolib), shared and static.
+cmake -S "$src" -B "$work/cmake-build" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
+cmake --build "$work/cmake-build" >/dev/null
+LD_LIBRARY_PATH="$prefix/lib" "$work/cmake-build/consumer_shared" | grep -qx "answer returned 42"
+"$work/cmake-build/consumer_static" | grep -qx "answer returned 42"
+if ldd "$work/cmake-build/consumer_static" | grep -q libcoro; then
+  echo "static consumer links libcoro.so" >&2; exit 1
+fi
+
+# 2. pkg-config, with the compiler by hand.
+export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
+cc -std=c17 -o "$work/pc_shared" "$src/main.c" $(pkg-config --cflags --libs corolib)
+LD_LIBRARY_PATH="$prefix/lib" "$work/pc_shared" | grep -qx "answer returned 42"
+cc -std=c17 -o "$work/pc_static" "$src/main.c" $(pkg-config --cflags corolib) \
+   "$prefix/lib/libcoro.a" $(pkg-config --static --libs-only-l corolib | sed 's/-lcoro//')
+"$work/pc_static" | grep -qx "answer returned 42"
+echo "install test: find_package and pkg-config consumers ran, shared and static"
