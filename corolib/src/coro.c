@@ -117,20 +117,28 @@ static void trace_resume(coro_t *from, coro_t *to, const char *cause, uint64_t b
 
 static void reap(coro__thread *t);
 
-/* Stack bounds for the sanitizer of a coroutine (main: unknown, NULL). */
 #if defined(CORO_ASAN)
-static void asan_before(coro_t *from, coro_t *to)
+/* AddressSanitizer must be told which stack we are moving to before every
+ * switch, and told we arrived after it. A main coroutine's stack is not
+ * ours: ASan reports its bounds the first time we leave it, and we keep
+ * them for the way back. */
+static void asan_before(coro__thread *t, coro_t *from, coro_t *to)
 {
+    t->asan_from = from;
     __sanitizer_start_switch_fiber(from->state == CORO_DEAD ? NULL : &from->asan_fake_stack,
-                                   to->is_main ? NULL : to->stack.lo, to->stack.size);
+                                   to->stack.lo, to->stack.size);
 }
-static void asan_after(coro_t *self)
+
+static void asan_after(coro__thread *t, coro_t *self)
 {
-    const void *bottom;
-    size_t size;
+    const void *bottom = NULL;
+    size_t size = 0;
     __sanitizer_finish_switch_fiber(self->asan_fake_stack, &bottom, &size);
-    (void)bottom;
-    (void)size;
+    coro_t *from = t->asan_from;
+    if (from && from->is_main && !from->stack.lo) {
+        from->stack.lo = (void *)bottom;
+        from->stack.size = size;
+    }
 }
 #endif
 
@@ -138,7 +146,7 @@ static void asan_after(coro_t *self)
 static inline void landed(coro__thread *t, coro_t *self)
 {
 #if defined(CORO_ASAN)
-    asan_after(self);
+    asan_after(t, self);
 #else
     (void)self;
 #endif
@@ -159,7 +167,7 @@ void coro__transfer(coro__thread *t, coro_t *from, coro_t *to, const char *cause
     to->block = CORO__BLOCK_NONE;
     t->current = to;
 #if defined(CORO_ASAN)
-    asan_before(from, to);
+    asan_before(t, from, to);
 #endif
 #if defined(CORO_TSAN)
     if (!to->tsan_fiber) to->tsan_fiber = __tsan_create_fiber(0);

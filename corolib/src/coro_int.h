@@ -96,6 +96,7 @@ typedef struct coro__thread {
     bool (*drive)(void *arg);
     void *drive_arg;
     char err[512];
+    coro_t *asan_from; /* the coroutine we are switching away from */
     coro_t main;
 } coro__thread;
 
