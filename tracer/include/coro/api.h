@@ -9,7 +9,7 @@
 #include "coro/config.h"
 
 #if defined(__GNUC__)
-#define CORO_API __attribute__((visibility("default")))
+#define CORO_API                __attribute__((visibility("default")))
 #define CORO_PRINTF(fmt, first) __attribute__((format(printf, fmt, first)))
 #else
 #define CORO_API
