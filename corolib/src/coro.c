@@ -12,6 +12,7 @@
  * child started by coro_await() inherits its parent's resumer.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -28,6 +29,22 @@
 #endif
 
 _Thread_local coro__thread coro__t;
+
+static pthread_key_t exit_key;
+static pthread_once_t exit_once = PTHREAD_ONCE_INIT;
+
+/* A thread that used coroutines gives its pooled stacks back when it ends. */
+static void thread_exit(void *arg)
+{
+    (void)arg;
+    coro_stack_pool_drain();
+    coro__overflow_thread_fini();
+}
+
+static void make_exit_key(void)
+{
+    pthread_key_create(&exit_key, thread_exit);
+}
 
 static size_t default_stack = 64 * 1024;
 
@@ -51,6 +68,8 @@ coro__thread *coro__thread_get(void)
 #endif
     t->current = m;
     coro__overflow_thread_init();
+    pthread_once(&exit_once, make_exit_key);
+    pthread_setspecific(exit_key, t);
     trace_create(m, NULL, NULL, 0);
     return t;
 }

@@ -117,6 +117,8 @@ size_t coro__stack_round(size_t usable);
 /* ---- overflow.c ---- */
 /* Install the guard-page SIGSEGV handler and this thread's signal stack. */
 void coro__overflow_thread_init(void);
+/* Release this thread's signal stack (at thread exit). */
+void coro__overflow_thread_fini(void);
 
 /* ---- coro.c: transfers, used by sched.c and the io_context ---- */
 

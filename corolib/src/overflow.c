@@ -24,6 +24,7 @@
 
 static struct sigaction old_segv, old_bus;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
+#define ALT_STACK_SIZE (64 * 1024)
 static _Thread_local void *alt_stack;
 
 typedef struct {
@@ -105,7 +106,7 @@ void coro__overflow_thread_init(void)
     if (alt_stack) return;
     stack_t cur;
     if (sigaltstack(NULL, &cur) == 0 && !(cur.ss_flags & SS_DISABLE)) return; /* user's own */
-    size_t size = 64 * 1024;
+    size_t size = ALT_STACK_SIZE;
     void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) return;
     stack_t ss = {.ss_sp = p, .ss_size = size, .ss_flags = 0};
@@ -114,4 +115,13 @@ void coro__overflow_thread_init(void)
         return;
     }
     alt_stack = p;
+}
+
+void coro__overflow_thread_fini(void)
+{
+    if (!alt_stack) return;
+    stack_t ss = {.ss_sp = NULL, .ss_size = 0, .ss_flags = SS_DISABLE};
+    sigaltstack(&ss, NULL);
+    munmap(alt_stack, ALT_STACK_SIZE);
+    alt_stack = NULL;
 }
