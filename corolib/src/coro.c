@@ -178,8 +178,10 @@ static inline void landed(coro__thread *t, coro_t *self)
  * cause is NULL), marks `to` running and switches. Returns when something
  * transfers back to `from`.
  */
-void coro__transfer(coro__thread *t, coro_t *from, coro_t *to, const char *cause, uint64_t by,
-                    const coro__wakeinfo *w, const char *file, int line)
+static inline __attribute__((always_inline)) void transfer(coro__thread *t, coro_t *from,
+                                                           coro_t *to, const char *cause,
+                                                           uint64_t by, const coro__wakeinfo *w,
+                                                           const char *file, int line)
 {
     if (CORO_TRACE_ON() && cause) trace_resume(from, to, cause, by, w, file, line);
     to->state = CORO_RUNNING;
@@ -194,6 +196,15 @@ void coro__transfer(coro__thread *t, coro_t *from, coro_t *to, const char *cause
 #endif
     coro__ctx_switch(&from->ctx, &to->ctx);
     landed(t, from);
+}
+
+/* Every `ret` after a switch is mispredicted (the return stack buffer holds
+ * the other coroutine's callers), so the hot paths inline the transfer and
+ * keep the call chain around a switch short. */
+void coro__transfer(coro__thread *t, coro_t *from, coro_t *to, const char *cause, uint64_t by,
+                    const coro__wakeinfo *w, const char *file, int line)
+{
+    transfer(t, from, to, cause, by, w, file, line);
 }
 
 static void finish(coro_t *co, void *result) __attribute__((noreturn));
@@ -234,7 +245,7 @@ static void finish(coro_t *co, void *result)
     co->awaiter = NULL;
     co->resumer = NULL;
     if (co->detached) t->reap = co;
-    coro__transfer(t, co, next, cause, 0, NULL, NULL, 0);
+    transfer(t, co, next, cause, 0, NULL, NULL, 0);
     abort(); /* a dead coroutine is never switched to */
 }
 
@@ -393,16 +404,16 @@ int coro_resume_at(const char *file, int line, coro_t *co)
     co->scheduled = false;
     self->state = CORO_SUSPENDED;
     self->block = CORO__BLOCK_RESUMING;
-    coro__transfer(t, self, co, cause, self->named.id, NULL, file, line);
+    transfer(t, self, co, cause, self->named.id, NULL, file, line);
     return 0;
 }
 
 /* Give control to co's resumer after a suspend or await was traced. */
-static void leave(coro__thread *t, coro_t *self)
+static inline __attribute__((always_inline)) void leave(coro__thread *t, coro_t *self)
 {
     coro_t *to = self->resumer;
     self->resumer = NULL;
-    coro__transfer(t, self, to, "return", 0, NULL, NULL, 0);
+    transfer(t, self, to, "return", 0, NULL, NULL, 0);
 }
 
 void coro_yield_at(const char *file, int line)
@@ -508,11 +519,11 @@ int coro_await_at(const char *file, int line, coro_t *child, void **result)
                      * yield in the child (or below) requeues it. */
                     child->resumer = self;
                     child->scheduled = true;
-                    coro__transfer(t, self, child, "start", self->named.id, NULL, file, line);
+                    transfer(t, self, child, "start", self->named.id, NULL, file, line);
                 } else if (child->state == CORO_SUSPENDED && child->block == CORO__BLOCK_NONE) {
                     /* It yielded to us: keep it going. */
                     child->resumer = self;
-                    coro__transfer(t, self, child, "resume", self->named.id, NULL, file, line);
+                    transfer(t, self, child, "resume", self->named.id, NULL, file, line);
                 } else if (t->rq_head) {
                     coro__run_ready(coro__rq_pop(t));
                 } else if (!t->drive || !t->drive(t->drive_arg)) {
@@ -534,7 +545,7 @@ int coro_await_at(const char *file, int line, coro_t *child, void **result)
                 child->resumer = self->resumer;
                 child->scheduled = self->scheduled;
                 self->resumer = NULL;
-                coro__transfer(t, self, child, "start", self->named.id, NULL, file, line);
+                transfer(t, self, child, "start", self->named.id, NULL, file, line);
             } else {
                 leave(t, self);
             }

@@ -6,7 +6,8 @@
  * Saves what the ABI says a called function must preserve: rbx, rbp,
  * r12-r15, and the floating-point control state (MXCSR's rounding mode and
  * exception masks, the x87 control word), so a coroutine that changes the
- * rounding mode does not change it for the others. Everything else is
+ * rounding mode does not change it for the others. MXCSR's exception status
+ * flags are not switched: they belong to the thread (see below). Everything else is
  * caller-saved: the compiler already assumes a call clobbers it.
  *
  * Frame left on a suspended coroutine's stack, from its saved sp upward:
@@ -36,11 +37,25 @@ coro__switch_asm:
     stmxcsr (%rsp)
     fnstcw  4(%rsp)
     movq    %rsp, (%rdi)
+    movl    (%rsp), %eax        /* this side's MXCSR and x87 CW, to compare */
+    movzwl  4(%rsp), %edx
 
     movq    %rsi, %rsp
+    /* Load the other side's control state only if it differs: ldmxcsr of
+     * a new value is a slow, serialising instruction (measured here: 59 ns
+     * per round trip instead of 4 when the two values differ). Only the
+     * control bits count (rounding, masks, DAZ, FZ: 0xffc0); the sticky
+     * exception flags (bits 0-5) stay with the thread, as they would if
+     * the coroutines were one thread's calls. */
+    movl    (%rsp), %ecx
+    xorl    %eax, %ecx
+    testl   $0xffc0, %ecx
+    jz      1f
     ldmxcsr (%rsp)
+1:  cmpw    4(%rsp), %dx
+    je      2f
     fldcw   4(%rsp)
-    addq    $8, %rsp
+2:  addq    $8, %rsp
     popq    %r15
     popq    %r14
     popq    %r13
