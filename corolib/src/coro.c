@@ -102,7 +102,10 @@ static void trace_create(coro_t *co, coro_t *by, const char *file, int line)
     if (!CORO_TRACE_ON()) return;
     coro_trace_ev ev = {.kind = CORO_EV_CREATE, .file = file, .line = line};
     coro__ev_co(&ev, co);
-    if (by) ev.by = coro_named_ref(&by->named);
+    if (by) {
+        ev.by = coro_named_ref(&by->named);
+        ev.depth = by->depth; /* indented where it happened: in the creator */
+    }
     if (!co->is_main) {
         ev.value = (int64_t)co->stack.size;
         ev.has |= CORO_EVH_VALUE;
@@ -267,6 +270,7 @@ static void reap(coro__thread *t)
         coro_trace_ev ev = {.kind = CORO_EV_DESTROY, .detail = "detached, finished"};
         coro__ev_co(&ev, co);
         ev.by = coro_named_ref(&t->current->named);
+        ev.depth = t->current->depth;
         coro_trace_emit(&ev);
     }
     free_coro(co);
@@ -351,6 +355,7 @@ int coro_destroy_at(const char *file, int line, coro_t *co)
         coro_trace_ev ev = {.kind = CORO_EV_DESTROY, .file = file, .line = line};
         coro__ev_co(&ev, co);
         ev.by = coro_named_ref(&t->current->named);
+        ev.depth = t->current->depth;
         ev.detail = coro_state_name(co->state);
         coro_trace_emit(&ev);
     }
@@ -631,6 +636,7 @@ int coro_rename_at(const char *file, int line, coro_t *co, const char *fmt, ...)
         coro_trace_ev ev = {.kind = CORO_EV_RENAME, .detail = old, .file = file, .line = line};
         coro__ev_co(&ev, co);
         ev.by = coro_named_ref(&coro__t.current->named);
+        ev.depth = coro__t.current->depth;
         coro_trace_emit(&ev);
     }
     return 0;

@@ -44,6 +44,7 @@ void coro__wake(coro_t *co, const coro__wakeinfo *w, const char *file, int line)
         ev.file = file;
         ev.line = line;
         coro__ev_co(&ev, co);
+        ev.depth = t->current->depth; /* indented where it happened */
         if (w->by == t->current->named.id)
             ev.by = coro_named_ref(&t->current->named);
         else

@@ -95,7 +95,7 @@ typedef struct coro_trace_ev {
     int nready;
     uint64_t wait; /* which epoll_wait (1, 2, ...) a dispatch or wake belongs to */
     int64_t value; /* finish: the result as an integer; create: stack size */
-    int depth;     /* await depth of co: 0 unless something awaits it */
+    int depth;     /* await depth of the coroutine running when it happened */
 
     const char *file; /* call site in the user's program, or NULL */
     int line;

@@ -1,0 +1,49 @@
+/*
+ * sink.h - what the tracer core (trace.c) and the sinks share.
+ *
+ * A sink owns a file descriptor and an output buffer. Events are formatted
+ * into the buffer under the tracer's lock and written with write(2) when it
+ * fills and at close. If a write fails (disk full, closed pipe), the events
+ * whose bytes were in the buffer are counted as dropped: the count goes into
+ * the trace's end record and is reported at exit.
+ */
+#ifndef CORO_TRACER_SINK_H
+#define CORO_TRACER_SINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "coro/trace.h"
+
+typedef struct coro__sink {
+    int fd;
+    bool own_fd;
+    char *path; /* for messages */
+    char *buf;
+    size_t len, cap;
+    uint64_t pending; /* events whose bytes are in buf */
+    uint64_t written; /* events handed to the kernel */
+    uint64_t dropped;
+    int error; /* errno of the first failed write, 0 if none */
+    unsigned fmt_flags;
+} coro__sink;
+
+/* Open path ("-"/"stdout", "stderr" or a file) for writing. */
+coro__sink *coro__sink_open(const char *path, size_t cap);
+/* Make room for n bytes (flushing if needed); false if impossible. */
+bool coro__sink_reserve(coro__sink *s, size_t n);
+void coro__sink_put(coro__sink *s, const char *p, size_t n);
+/* One event's bytes are complete. */
+void coro__sink_event_done(coro__sink *s);
+void coro__sink_flush(coro__sink *s);
+void coro__sink_close(coro__sink *s);
+
+/* The two kinds of sink. */
+void coro__json_header(coro__sink *s, const char *program, coro_trace_clock clock);
+void coro__json_event(coro__sink *s, const coro_trace_ev *ev);
+void coro__json_end(coro__sink *s, uint64_t events, uint64_t dropped);
+void coro__log_header(coro__sink *s);
+void coro__log_event(coro__sink *s, const coro_trace_ev *ev);
+
+#endif

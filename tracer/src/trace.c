@@ -1,0 +1,265 @@
+/*
+ * trace.c - recording: sequence numbers, clocks, threads, the open sinks,
+ * and switching tracing on from the environment.
+ *
+ * One mutex orders everything: seq is assigned and the event written to
+ * every sink under it, so the file's seq order is strictly increasing even
+ * with many threads. Tracing is for understanding a run, not for
+ * production at full speed; switched off it costs the caller one branch
+ * (CORO_TRACE_ON in trace.h) and this file is never entered.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sink.h"
+
+volatile int coro_trace_active;
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static coro__sink *json_sink, *log_sink;
+static coro_trace_clock clock_kind = CORO_CLOCK_MONOTONIC;
+static uint64_t seq, emitted, t0;
+static unsigned threads;
+static _Thread_local unsigned thread_no;
+static size_t buffer_size = 64 * 1024;
+static char program[256];
+static bool exit_hook;
+
+static const char *const kind_names[CORO_EV__COUNT] = {
+    [CORO_EV_CREATE] = "create",         [CORO_EV_SPAWN] = "spawn",
+    [CORO_EV_RESUME] = "resume",         [CORO_EV_SUSPEND] = "suspend",
+    [CORO_EV_AWAIT] = "await",           [CORO_EV_WAKE] = "wake",
+    [CORO_EV_FINISH] = "finish",         [CORO_EV_DESTROY] = "destroy",
+    [CORO_EV_RENAME] = "rename",         [CORO_EV_LOG] = "log",
+    [CORO_EV_EPOLL_WAIT] = "epoll_wait", [CORO_EV_EPOLL_DISPATCH] = "epoll_dispatch",
+    [CORO_EV_TIMER] = "timer",           [CORO_EV_POST] = "post",
+    [CORO_EV_ERROR] = "error",
+};
+
+const char *coro_ev_kind_name(coro_ev_kind kind)
+{
+    return (unsigned)kind < CORO_EV__COUNT ? kind_names[kind] : NULL;
+}
+
+int coro_ev_kind_parse(const char *name)
+{
+    for (int k = 0; k < CORO_EV__COUNT; k++)
+        if (!strcmp(kind_names[k], name)) return k;
+    return -1;
+}
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void coro_trace_emit(coro_trace_ev *ev)
+{
+    pthread_mutex_lock(&lock);
+    if (!json_sink && !log_sink) {
+        pthread_mutex_unlock(&lock);
+        return;
+    }
+    if (!thread_no) thread_no = ++threads;
+    ev->seq = ++seq;
+    ev->ts = clock_kind == CORO_CLOCK_LOGICAL ? ev->seq : mono_ns() - t0;
+    ev->thread = thread_no;
+    emitted++;
+    if (json_sink) coro__json_event(json_sink, ev);
+    if (log_sink) coro__log_event(log_sink, ev);
+    pthread_mutex_unlock(&lock);
+}
+
+static void update_active(void)
+{
+    coro_trace_active = json_sink || log_sink;
+}
+
+static void default_program(void)
+{
+    if (program[0]) return;
+    FILE *f = fopen("/proc/self/comm", "r");
+    if (f) {
+        if (fgets(program, sizeof program, f)) program[strcspn(program, "\n")] = 0;
+        fclose(f);
+    }
+    if (!program[0]) snprintf(program, sizeof program, "unknown");
+}
+
+static void at_exit(void)
+{
+    coro_trace_close();
+}
+
+static void start_clock(void)
+{
+    if (!json_sink && !log_sink) {
+        t0 = mono_ns();
+        seq = 0;
+        emitted = 0;
+    }
+    if (!exit_hook) {
+        exit_hook = true;
+        atexit(at_exit);
+    }
+}
+
+int coro_trace_open(const char *path)
+{
+    if (!path || !*path) return -EINVAL;
+    coro__sink *s = coro__sink_open(path, buffer_size);
+    if (!s) return -errno;
+    pthread_mutex_lock(&lock);
+    default_program();
+    start_clock();
+    if (json_sink) {
+        coro__json_end(json_sink, emitted, json_sink->dropped);
+        coro__sink_close(json_sink);
+    }
+    json_sink = s;
+    coro__json_header(s, program, clock_kind);
+    update_active();
+    pthread_mutex_unlock(&lock);
+    return 0;
+}
+
+int coro_log_open(const char *path)
+{
+    if (!path || !*path) return -EINVAL;
+    coro__sink *s = coro__sink_open(path, buffer_size);
+    if (!s) return -errno;
+    const char *nc = getenv("NO_COLOR");
+    if (isatty(s->fd) && !(nc && *nc)) s->fmt_flags |= CORO_FMT_COLOR;
+    pthread_mutex_lock(&lock);
+    start_clock();
+    if (clock_kind == CORO_CLOCK_LOGICAL) s->fmt_flags |= CORO_FMT_LOGICAL;
+    if (log_sink) coro__sink_close(log_sink);
+    log_sink = s;
+    coro__log_header(s);
+    update_active();
+    pthread_mutex_unlock(&lock);
+    return 0;
+}
+
+static void report_drops(const coro__sink *s, const char *what)
+{
+    if (!s->dropped) return;
+    fprintf(stderr, "coroscope: %llu trace events were lost by the %s (%s: %s)\n",
+            (unsigned long long)s->dropped, what, s->path,
+            s->error ? strerror(s->error) : "write failed");
+}
+
+void coro_trace_close(void)
+{
+    pthread_mutex_lock(&lock);
+    coro__sink *j = json_sink, *l = log_sink;
+    json_sink = log_sink = NULL;
+    update_active();
+    if (j) {
+        coro__sink_flush(j);
+        coro__json_end(j, emitted, j->dropped);
+        coro__sink_flush(j);
+    }
+    if (l) coro__sink_flush(l);
+    pthread_mutex_unlock(&lock);
+    if (j) {
+        report_drops(j, "JSON trace");
+        coro__sink_close(j);
+    }
+    if (l) {
+        report_drops(l, "annotated log");
+        coro__sink_close(l);
+    }
+}
+
+void coro_trace_flush(void)
+{
+    pthread_mutex_lock(&lock);
+    if (json_sink) coro__sink_flush(json_sink);
+    if (log_sink) coro__sink_flush(log_sink);
+    pthread_mutex_unlock(&lock);
+}
+
+void coro_trace_set_clock(coro_trace_clock c)
+{
+    pthread_mutex_lock(&lock);
+    clock_kind = c;
+    if (log_sink) {
+        if (c == CORO_CLOCK_LOGICAL)
+            log_sink->fmt_flags |= CORO_FMT_LOGICAL;
+        else
+            log_sink->fmt_flags &= ~(unsigned)CORO_FMT_LOGICAL;
+    }
+    pthread_mutex_unlock(&lock);
+}
+
+coro_trace_clock coro_trace_get_clock(void)
+{
+    return clock_kind;
+}
+
+void coro_trace_set_program(const char *name)
+{
+    pthread_mutex_lock(&lock);
+    snprintf(program, sizeof program, "%s", name ? name : "");
+    pthread_mutex_unlock(&lock);
+}
+
+void coro_trace_set_buffer_size(size_t bytes)
+{
+    buffer_size = bytes < 4096 ? 4096 : bytes;
+}
+
+uint64_t coro_trace_emitted(void)
+{
+    pthread_mutex_lock(&lock);
+    uint64_t n = emitted;
+    pthread_mutex_unlock(&lock);
+    return n;
+}
+
+uint64_t coro_trace_dropped(void)
+{
+    pthread_mutex_lock(&lock);
+    uint64_t n = 0;
+    if (json_sink) n = json_sink->dropped;
+    if (log_sink && log_sink->dropped > n) n = log_sink->dropped;
+    pthread_mutex_unlock(&lock);
+    return n;
+}
+
+/* Tracing switched on from the environment, before main() runs. */
+__attribute__((constructor)) static void from_environment(void)
+{
+    const char *c = getenv("CORO_TRACE_CLOCK");
+    if (c && *c) {
+        if (!strcmp(c, "logical"))
+            clock_kind = CORO_CLOCK_LOGICAL;
+        else if (strcmp(c, "monotonic"))
+            fprintf(stderr,
+                    "coroscope: CORO_TRACE_CLOCK=%s is not understood (use logical or "
+                    "monotonic); using monotonic\n",
+                    c);
+    }
+    const char *t = getenv("CORO_TRACE");
+    if (t && *t) {
+        int rc = coro_trace_open(t);
+        if (rc)
+            fprintf(stderr, "coroscope: cannot write the trace to CORO_TRACE=%s: %s\n", t,
+                    strerror(-rc));
+    }
+    const char *l = getenv("CORO_LOG");
+    if (l && *l) {
+        int rc = coro_log_open(l);
+        if (rc)
+            fprintf(stderr, "coroscope: cannot write the log to CORO_LOG=%s: %s\n", l,
+                    strerror(-rc));
+    }
+}
