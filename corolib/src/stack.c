@@ -27,6 +27,10 @@
 #endif
 #endif
 
+#if defined(CORO_ASAN)
+#include <sanitizer/asan_interface.h>
+#endif
+
 #define MIN_STACK (16u * 1024u)
 
 /* A pooled mapping keeps its stack struct in its own (unused) memory. */
@@ -110,6 +114,12 @@ int coro__stack_alloc(coro__stack *s, size_t usable, size_t record_size, const c
             *pp = p->next;
             pool_len--;
             *s = p->st;
+#if defined(CORO_ASAN)
+            /* The last coroutine on this stack never returned through its
+             * frames, so AddressSanitizer's shadow still marks them; clear
+             * it, or the next coroutine trips over stale poison. */
+            __asan_unpoison_memory_region(s->lo, s->size);
+#endif
             return 0;
         }
     }
@@ -143,6 +153,9 @@ int coro__stack_alloc(coro__stack *s, size_t usable, size_t record_size, const c
 
 static void unmap(coro__stack *s)
 {
+#if defined(CORO_ASAN)
+    __asan_unpoison_memory_region(s->lo, s->size); /* the address may be reused */
+#endif
 #ifdef HAVE_VALGRIND
     VALGRIND_STACK_DEREGISTER(s->vg_id);
 #endif
