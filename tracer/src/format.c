@@ -248,7 +248,7 @@ size_t coro_trace_format(const coro_trace_ev *ev, char *buf, size_t cap, unsigne
     if (!kn) kn = "?";
     if (!strcmp(kn, "epoll_dispatch")) kn = "dispatch";
     if (color) esc(&l, colour(ev->kind));
-    add(&l, "%c %-9s", glyphs[k] ? glyphs[k] : ' ', kn);
+    add(&l, "%c %-9s%s", glyphs[k] ? glyphs[k] : ' ', kn, strlen(kn) >= 9 ? " " : "");
     if (color) esc(&l, "\033[0m");
     describe(&l, ev);
     if (ev->file) {
