@@ -378,7 +378,7 @@ static void test_format_sentences(void **state)
                        .events = 1 | 0x2000,
                        .obj = {4, "conn[x]"}};
     fmt(&d, b, sizeof b);
-    assert_non_null(strstr(b, "! dispatch  fd 7 IN|RDHUP -> echo#7 (conn[x])"));
+    assert_non_null(strstr(b, "! dispatch fd 7 IN|RDHUP -> echo#7 (conn[x])"));
 
     coro_trace_ev a = {.kind = CORO_EV_AWAIT, .co = {2, "parent"}, .to = {3, "child#1"}};
     fmt(&a, b, sizeof b);
