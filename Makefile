@@ -41,6 +41,7 @@ bench: deps
 	cmake --preset release >/dev/null
 	cmake --build --preset release -j $(JOBS)
 	taskset -c 1 build/release/bench/switch/bench_switch
+	taskset -c 1 build/release/bench/core/bench_coro
 
 format:
 	git ls-files '*.c' '*.h' | xargs clang-format -i
