@@ -14,7 +14,7 @@ viewer="$build/viz/coroscope"
 if [ -x "$viewer" ]; then
   echo
   echo "== diagrams =="
-  for view in graph seq states; do
+  for view in graph seq; do
     if "$viewer" "$view" -o "$out/demo-$view.svg" "$trace" 2>"$out/$view.err"; then
       echo "wrote $out/demo-$view.svg"
     else

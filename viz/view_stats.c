@@ -1,0 +1,52 @@
+/*
+ * view_stats.c - `coroscope stats`: one row per coroutine: how often it
+ * ran, for how long, how long it waited, and its longest run without
+ * suspending. A coroutine that holds the thread long starves every other
+ * coroutine on it; those over the threshold are flagged.
+ */
+#include <stdlib.h>
+
+#include "viz.h"
+
+#define HOG_NS 10000000u /* 10 ms without suspending */
+
+static int by_run(const void *a, const void *b)
+{
+    const vz_coro *x = a, *y = b;
+    return (x->run_ns < y->run_ns) - (x->run_ns > y->run_ns);
+}
+
+int vz_view_stats(const vz_trace *t, const vz_opts *o, FILE *out)
+{
+    (void)o;
+    vz_model m;
+    vz_model_init(&m);
+    for (size_t i = 0; i < t->n; i++) vz_model_apply(&m, &t->ev[i]);
+    vz_coro *rows = malloc((m.n + 1) * sizeof *rows);
+    size_t n = 0;
+    for (size_t i = 0; i < m.n; i++)
+        if (!m.co[i].is_object) rows[n++] = m.co[i];
+    qsort(rows, n, sizeof *rows, by_run);
+    const char *unit = t->logical ? "ticks" : "us";
+    double div = t->logical ? 1.0 : 1000.0;
+    fprintf(out, "%-24s %8s %12s %12s %12s %8s  %s\n", "coroutine", "resumes", "running",
+            "suspended", "longest run", "state", "");
+    size_t hogs = 0;
+    for (size_t i = 0; i < n; i++) {
+        vz_coro *c = &rows[i];
+        bool hog = !t->logical && c->longest_run_ns > HOG_NS && c->created_by;
+        hogs += hog;
+        fprintf(out, "%-24.24s %8llu %12.1f %12.1f %12.1f %8s  %s\n", c->name,
+                (unsigned long long)c->resumes, (double)c->run_ns / div,
+                (double)c->suspended_ns / div, (double)c->longest_run_ns / div,
+                vz_state_name(c->state), hog ? "<- held the thread > 10 ms" : "");
+    }
+    fprintf(out, "(times in %s; %zu coroutines", unit, n);
+    if (hogs) fprintf(out, ", %zu held the thread longer than 10 ms", hogs);
+    uint64_t lost = 0;
+    for (size_t i = 0; i < t->ngaps; i++) lost += t->gaps[i].count;
+    fprintf(out, "; events lost by the tracer: %llu)\n", (unsigned long long)lost);
+    free(rows);
+    vz_model_free(&m);
+    return VZ_OK;
+}

@@ -1,0 +1,125 @@
+/*
+ * viz.h - what the parts of the viewer share: the trace read from a file,
+ * the model replayed from it, DOT output, and each view's entry point.
+ *
+ * The viewer knows only the trace format (docs/trace-format.md): events are
+ * read into struct coro_trace_ev (the format's C form, from the tracer) with
+ * every string interned, so a trace of a million events keeps one copy of
+ * "echo#7", not a million.
+ */
+#ifndef CORO_VIZ_H
+#define CORO_VIZ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "coro/trace.h"
+
+/* Exit codes (docs/coroscope.md). */
+enum { VZ_OK = 0, VZ_USAGE = 1, VZ_BADINPUT = 2, VZ_RENDER = 3, VZ_VIOLATIONS = 4 };
+
+/* A run of lost events: `count` sequence numbers missing after `after`. */
+typedef struct vz_gap {
+    uint64_t after, count;
+    size_t index; /* position in the event array where the gap is */
+} vz_gap;
+
+typedef struct vz_trace {
+    const char *path;
+    char *program;
+    int version;
+    bool logical;
+    coro_trace_ev *ev;
+    uint32_t *lineno; /* the file line of each event, for messages */
+    size_t n, cap;
+    vz_gap *gaps;
+    size_t ngaps;
+    bool ended; /* the end record was present */
+    uint64_t end_events, end_dropped;
+} vz_trace;
+
+/* Read a trace; on bad input print "file:line: what" and return VZ_BADINPUT. */
+int vz_read(const char *path, vz_trace *t, bool progress);
+void vz_free(vz_trace *t);
+
+/* Interned strings live until the program ends. */
+const char *vz_intern(const char *s);
+
+/* ---- the model ---- */
+
+/* A coroutine's state as the trace shows it (the viewer's own type: it
+ * knows the format, not the runtime). */
+typedef enum vz_state { VZ_CREATED, VZ_READY, VZ_RUNNING, VZ_SUSPENDED, VZ_DEAD } vz_state;
+
+typedef struct vz_coro {
+    uint64_t id;
+    const char *name;    /* latest name */
+    const char *fn;      /* function (from the create event's detail) */
+    uint64_t created_by; /* id, 0 = unknown */
+    vz_state state;
+    const char *waiting; /* what it waits for while suspended ("recv fd=7", ...) */
+    uint64_t awaiting;   /* child it awaits */
+    unsigned thread;
+    uint64_t resumes, events;
+    uint64_t run_ns, longest_run_ns, suspended_ns;
+    uint64_t last_ts;
+    bool is_object; /* a runtime object (context, socket, timer) rather than a coroutine */
+    const char *obj_kind;
+} vz_coro;
+
+typedef struct vz_model {
+    vz_coro *co;
+    size_t n, cap;
+    size_t *slot; /* open-addressing hash: id -> index + 1 */
+    size_t slots;
+} vz_model;
+
+void vz_model_init(vz_model *m);
+void vz_model_free(vz_model *m);
+vz_coro *vz_model_get(vz_model *m, uint64_t id, const char *name);
+vz_coro *vz_model_find(const vz_model *m, uint64_t id);
+/* Apply one event to the model (states, names, counters). */
+void vz_model_apply(vz_model *m, const coro_trace_ev *ev);
+
+/* ---- DOT ---- */
+
+/* Write s as a DOT double-quoted string (escaped, at most max display bytes). */
+void vz_dot_str(FILE *f, const char *s, size_t max);
+/* The same without the quotes, to build a label from parts. */
+void vz_dot_esc(FILE *f, const char *s, size_t max);
+/* Render DOT text through Graphviz into out (format from its suffix);
+ * `engine` is "dot" or "neato". Returns 0 or VZ_RENDER. */
+int vz_render(const char *dot_text, size_t len, const char *out, const char *engine,
+              const char *extra_arg);
+
+/* ---- options shared by the views ---- */
+
+typedef struct vz_opts {
+    const char *out;   /* -o FILE */
+    bool fold;         /* --fold */
+    size_t max_nodes;  /* --max-nodes */
+    uint64_t from, to; /* --from/--to seq window; 0 = open */
+    size_t first;      /* --first N */
+    const char *coro;  /* --coro NAME */
+    int fd;            /* --fd N, -1 = any */
+    int kind;          /* --kind K, -1 = any */
+    uint64_t frame;    /* frame N */
+    bool color;
+    bool progress;
+} vz_opts;
+
+int vz_view_graph(const vz_trace *t, const vz_opts *o, FILE *out);
+int vz_view_seq(const vz_trace *t, const vz_opts *o, FILE *out);
+int vz_view_log(const vz_trace *t, const vz_opts *o, FILE *out);
+int vz_view_check(const vz_trace *t, const vz_opts *o, FILE *out);
+int vz_view_stats(const vz_trace *t, const vz_opts *o, FILE *out);
+int vz_view_frame(const vz_trace *t, const vz_opts *o, FILE *out);
+
+const char *vz_state_name(vz_state s);
+
+/* "echo#12" -> "echo#*": digits runs folded, for --fold. Interned. */
+const char *vz_fold_name(const char *name);
+
+#endif
