@@ -1,0 +1,58 @@
+/*
+ * bench_viz.c - how fast the viewer reads a trace and draws it.
+ *   bench_viz TRACE     (make one with tests/viz/gen_trace echo 1000000 F)
+ * Reads the trace REPS times and prints the median events/s, then times
+ * `graph --fold` (DOT text only, no Graphviz) the same way.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "viz.h"
+
+#define REPS 3
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: bench_viz TRACE\n");
+        return 1;
+    }
+    double rd[REPS], gr[REPS];
+    size_t n = 0;
+    for (int r = 0; r < REPS; r++) {
+        vz_trace t;
+        double t0 = now_s();
+        if (vz_read(argv[1], &t, false)) return 2;
+        double t1 = now_s();
+        n = t.n;
+        FILE *devnull = fopen("/dev/null", "w");
+        vz_opts o = {.fold = true, .fd = -1, .kind = -1};
+        vz_view_graph(&t, &o, devnull);
+        fclose(devnull);
+        double t2 = now_s();
+        rd[r] = t1 - t0;
+        gr[r] = t2 - t1;
+        vz_free(&t);
+    }
+    qsort(rd, REPS, sizeof *rd, cmp);
+    qsort(gr, REPS, sizeof *gr, cmp);
+    printf("trace: %s, %zu events (median of %d)\n", argv[1], n, REPS);
+    printf("  read          %8.3f s  %6.2f M events/s\n", rd[REPS / 2],
+           (double)n / rd[REPS / 2] / 1e6);
+    printf("  graph --fold  %8.3f s  (DOT text, after reading)\n", gr[REPS / 2]);
+    return 0;
+}

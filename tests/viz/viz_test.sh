@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# The viewer's tests, one case per ctest entry:
+#   viz_test.sh CASE COROSCOPE GEN_TRACE SOURCE_DIR WORK_DIR [PROGRAM]
+set -uo pipefail
+case_=$1 cs=$2 gen=$3 src=$4 work=$5 prog=${6:-}
+here=$src/tests/viz
+mkdir -p "$work"
+fail() { echo "FAIL: $*" >&2; exit 1; }
+# Every DOT the tests produce must be accepted by Graphviz.
+dot_ok() { "$cs" "$@" > "$work/out.dot" || fail "coroscope $* exited $?"
+           dot -Tsvg "$work/out.dot" -o "$work/out.svg" 2>"$work/dot.err" || fail "dot rejected coroscope $*: $(cat "$work/dot.err")"; }
+
+case $case_ in
+bad_inputs)
+  for f in "$here"/bad/*.jsonl; do
+    "$cs" log "$f" > /dev/null 2> "$work/err"; rc=$?
+    [ $rc -eq 2 ] || fail "$f: exit $rc, want 2"
+    want=$(cat "${f%.jsonl}.expect")
+    grep -qF -- "$want" "$work/err" || fail "$f: stderr lacks '$want': $(cat "$work/err")"
+  done
+  echo "all bad traces refused with their line named" ;;
+truncated)
+  "$cs" log "$here/traces/truncated.jsonl" > "$work/out" 2> "$work/err" || fail "exit $?"
+  grep -q "warning: the last line is cut short" "$work/err" || fail "no warning"
+  grep -q '"a"' "$work/out" || fail "the events before the cut are missing" ;;
+goldens_check)
+  for f in "$src"/tests/golden/expected/*.jsonl; do
+    "$cs" check "$f" || fail "check $f"
+  done ;;
+violations)
+  "$cs" check "$here/traces/violations.jsonl" > "$work/out"; rc=$?
+  [ $rc -eq 4 ] || fail "exit $rc, want 4"
+  for want in "violations.jsonl:4: seq 3: resume of a has no cause" \
+              "a is resumed after it finished" "awaits ghost, which was never created" \
+              "b is resumed but was never created"; do
+    grep -qF "$want" "$work/out" || fail "missing '$want' in: $(cat "$work/out")"
+  done ;;
+gap)
+  "$cs" log "$here/traces/gap.jsonl" > "$work/out" || fail "log exit $?"
+  grep -q "5 events lost by the tracer here (after seq 3)" "$work/out" || fail "no gap marker: $(cat "$work/out")"
+  grep -q "2 events lost by the tracer here (after seq 10)" "$work/out" || fail "no trailing gap marker"
+  dot_ok graph "$here/traces/gap.jsonl"
+  grep -q "events were lost by the tracer" "$work/out.dot" || fail "graph has no lost-events note"
+  dot_ok seq "$here/traces/gap.jsonl"
+  grep -q "events lost" "$work/out.dot" || fail "seq has no gap marker"
+  "$cs" stats "$here/traces/gap.jsonl" | grep -q "events lost by the tracer: 7" || fail "stats" ;;
+weird_names)
+  "$gen" weird "$work/weird.jsonl" || fail "gen"
+  dot_ok graph "$work/weird.jsonl"
+  dot_ok graph --fold "$work/weird.jsonl"
+  dot_ok seq "$work/weird.jsonl"
+  grep -qF 'quote\"d' "$work/out.dot" || fail "quote not escaped in seq"
+  "$cs" log "$work/weird.jsonl" > "$work/log" || fail "log"
+  "$cs" check "$work/weird.jsonl" > /dev/null || fail "check"
+  "$cs" frame 5 "$work/weird.jsonl" > /dev/null || fail "frame" ;;
+dot_valid)
+  for f in "$src"/tests/golden/expected/*.jsonl; do
+    dot_ok graph "$f"; dot_ok graph --fold "$f"; dot_ok seq "$f"; dot_ok seq --from 3 --to 12 "$f"
+  done ;;
+run)
+  "$cs" run -d "$work/run" -- "$prog" > "$work/out" || fail "run exit $?"
+  for f in trace.jsonl log.txt graph.svg seq.svg stats.txt check.txt; do
+    [ -s "$work/run/$f" ] || fail "coroscope run did not write $f"
+  done
+  grep -q "no violations" "$work/run/check.txt" || fail "check: $(cat "$work/run/check.txt")" ;;
+big)
+  "$gen" echo 1000000 "$work/big.jsonl" || fail "gen"
+  n=$(wc -l < "$work/big.jsonl")
+  [ "$n" -gt 1000000 ] || fail "only $n lines"
+  start=$(date +%s.%N)
+  "$cs" graph --fold -o "$work/big.svg" "$work/big.jsonl" || fail "graph --fold exit $?"
+  end=$(date +%s.%N)
+  "$cs" graph --max-nodes 50 "$work/big.jsonl" > "$work/big.dot" || fail "graph"
+  grep -q "more nodes" "$work/big.dot" || fail "no summary node for what --max-nodes left out"
+  "$cs" check "$work/big.jsonl" > /dev/null || fail "check"
+  echo "graph --fold of $n lines: $(awk "BEGIN{print $end - $start}") s" ;;
+*) fail "unknown case $case_" ;;
+esac
