@@ -203,6 +203,37 @@ static int parse_event(const line_ctx *c, const cJSON *o, coro_trace_ev *ev)
                        key_names[k]);
         v[k] = m;
     }
+    /* Numbers become C integers: anything outside a field's range (or not
+     * a whole number) is bad input, not undefined behaviour. */
+    static const struct {
+        int key;
+        double lo, hi;
+    } ranges[] = {{K_SEQ, 0, 9007199254740992.0},
+                  {K_TS, 0, 9007199254740992.0},
+                  {K_THREAD, 0, 65535},
+                  {K_CO, 0, 9007199254740992.0},
+                  {K_FROM, 0, 9007199254740992.0},
+                  {K_TO, 0, 9007199254740992.0},
+                  {K_BY, 0, 9007199254740992.0},
+                  {K_OBJ, 0, 9007199254740992.0},
+                  {K_WAIT, 0, 9007199254740992.0},
+                  {K_FD, -1, 2147483647.0},
+                  {K_EVENTS, 0, 4294967295.0},
+                  {K_TIMEOUT, -9007199254740992.0, 9007199254740992.0},
+                  {K_NREADY, 0, 2147483647.0},
+                  {K_VALUE, -9007199254740992.0, 9007199254740992.0},
+                  {K_DEPTH, 0, 100000},
+                  {K_LINE, 0, 2147483647.0}};
+    for (size_t i = 0; i < sizeof ranges / sizeof *ranges; i++) {
+        const cJSON *r = v[ranges[i].key];
+        if (!r) continue;
+        double d = r->valuedouble;
+        if (!(d >= ranges[i].lo && d <= ranges[i].hi) || d != (double)(int64_t)d) {
+            fprintf(stderr, "%s:%lu: \"%s\" is %g, expected a whole number from %.0f to %.0f\n",
+                    c->path, c->no, key_names[ranges[i].key], d, ranges[i].lo, ranges[i].hi);
+            return VZ_BADINPUT;
+        }
+    }
     if (!v[K_KIND]) return bad(c, "event has no string", "kind");
     int kind = coro_ev_kind_parse(v[K_KIND]->valuestring);
     if (kind < 0) {
@@ -215,8 +246,6 @@ static int parse_event(const line_ctx *c, const cJSON *o, coro_trace_ev *ev)
     for (int i = 0; i < 4; i++) {
         const cJSON *r = v[required[i]];
         if (!r) return bad(c, "event has no", key_names[required[i]]);
-        if (r->valuedouble < 0)
-            return bad(c, "expected a non-negative number for", key_names[required[i]]);
     }
     ev->seq = (uint64_t)v[K_SEQ]->valuedouble;
     ev->ts = (uint64_t)v[K_TS]->valuedouble;
