@@ -32,6 +32,13 @@ static const view views[] = {
      "  --first N         draw at most N steps (default 80)\n"},
     {"frame", vz_view_frame, NULL, "the state of every coroutine just after event N",
      "  N                 the sequence number (first argument: coroscope frame N TRACE)\n"},
+    {"states", vz_view_states, "dot", "each coroutine's state machine with transition counts (DOT)",
+     "  --fold            one machine per name pattern (echo#*)\n"
+     "  --max-nodes N     at most N machines (default 12)\n"},
+    {"perfetto", vz_view_perfetto, NULL, "Chrome trace-event JSON for Perfetto / chrome://tracing",
+     "  open the output in ui.perfetto.dev: a track per coroutine, flows for spawn/await/wake\n"},
+    {"step", vz_view_step, NULL, "step through the run, forward and back",
+     "  --script \"n n b j 10 c NAME q\"  run these commands instead of reading a terminal\n"},
     {"log", vz_view_log, NULL, "the annotated log, with filters",
      "  --coro NAME       events about this coroutine (or pattern, e.g. echo#*)\n"
      "  --fd N            events about this file descriptor\n"
@@ -139,6 +146,9 @@ int main(int argc, char **argv)
             NEED_NUM(o.first);
         } else if (!strcmp(a, "--fd")) {
             NEED_NUM(o.fd);
+        } else if (!strcmp(a, "--script")) {
+            NEED_ARG();
+            o.script = argv[++i];
         } else if (!strcmp(a, "--coro")) {
             NEED_ARG();
             o.coro = argv[++i];

@@ -124,7 +124,7 @@ void vz_model_apply(vz_model *m, const coro_trace_ev *ev)
         if (f && f->state == VZ_RUNNING) {
             run_until(f, ev->ts);
             f->state = VZ_SUSPENDED;
-            if (!f->waiting) f->waiting = vz_intern("control back (it resumed another)");
+            if (!f->waiting) f->waiting = vz_intern("resumed another, waits for control back");
         }
         if (c) {
             run_until(c, ev->ts);

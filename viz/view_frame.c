@@ -16,6 +16,23 @@ const char *vz_state_name(vz_state s)
 
 int vz_view_frame(const vz_trace *t, const vz_opts *o, FILE *out)
 {
+    size_t last = 0;
+    bool any = false;
+    for (size_t i = 0; i < t->n && t->ev[i].seq <= o->frame; i++) {
+        last = i;
+        any = true;
+    }
+    if (!any) {
+        fprintf(stderr, "coroscope: %s has no event %llu\n", t->path, (unsigned long long)o->frame);
+        return VZ_USAGE;
+    }
+    fprintf(out, "after event %llu:\n", (unsigned long long)t->ev[last].seq);
+    vz_print_frame(t, last, out, 0);
+    return VZ_OK;
+}
+
+void vz_print_frame(const vz_trace *t, size_t upto, FILE *out, unsigned fmt_flags)
+{
     vz_model m;
     vz_model_init(&m);
     /* The ready queue: coroutines in the order they became ready. */
@@ -23,7 +40,7 @@ int vz_view_frame(const vz_trace *t, const vz_opts *o, FILE *out)
     size_t nready = 0;
     size_t i;
     const coro_trace_ev *at = NULL;
-    for (i = 0; i < t->n && t->ev[i].seq <= o->frame; i++) {
+    for (i = 0; i < t->n && i <= upto; i++) {
         const coro_trace_ev *ev = &t->ev[i];
         vz_model_apply(&m, ev);
         at = ev;
@@ -39,15 +56,11 @@ int vz_view_frame(const vz_trace *t, const vz_opts *o, FILE *out)
                 }
         }
     }
-    if (!at) {
-        fprintf(stderr, "coroscope: %s has no event %llu\n", t->path, (unsigned long long)o->frame);
-        free(ready);
-        vz_model_free(&m);
-        return VZ_USAGE;
-    }
     char line[1024];
-    coro_trace_format(at, line, sizeof line, t->logical ? CORO_FMT_LOGICAL : 0);
-    fprintf(out, "after event %llu:\n%s\n\n", (unsigned long long)at->seq, line);
+    coro_trace_format(at, line, sizeof line, fmt_flags | (t->logical ? CORO_FMT_LOGICAL : 0));
+    fprintf(out, "%s\n", line);
+    if (at->file) fprintf(out, "source: %s:%d\n", at->file, at->line);
+    fprintf(out, "\n");
     fprintf(out, "%-6s %-24s %-10s %s\n", "id", "coroutine", "state", "waits for");
     for (size_t k = 0; k < m.n; k++) {
         vz_coro *c = &m.co[k];
@@ -92,5 +105,4 @@ int vz_view_frame(const vz_trace *t, const vz_opts *o, FILE *out)
     fprintf(out, "\n");
     free(ready);
     vz_model_free(&m);
-    return VZ_OK;
 }

@@ -74,5 +74,24 @@ big)
   grep -q "more nodes" "$work/big.dot" || fail "no summary node for what --max-nodes left out"
   "$cs" check "$work/big.jsonl" > /dev/null || fail "check"
   echo "graph --fold of $n lines: $(awk "BEGIN{print $end - $start}") s" ;;
+perfetto)
+  for f in "$src"/tests/golden/expected/*.jsonl "$here/traces/gap.jsonl"; do
+    "$cs" perfetto "$f" > "$work/p.json" || fail "perfetto $f"
+    "$prog" "$work/p.json" > "$work/counts" || fail "perfetto output of $f does not parse back"
+  done
+  "$cs" perfetto "$src/tests/golden/expected/await.jsonl" > "$work/p.json"
+  "$prog" "$work/p.json" | grep -q " 4 flow starts" || fail "await trace: want 2 await flows + 2 continuations: $("$prog" "$work/p.json")" ;;
+states)
+  for f in "$src"/tests/golden/expected/*.jsonl; do dot_ok states "$f"; dot_ok states --fold "$f"; done
+  "$cs" states "$src/tests/golden/expected/pingpong.jsonl" > "$work/s.dot"
+  grep -q 'label="x 2"' "$work/s.dot" || fail "pingpong: no transition counted twice" ;;
+step)
+  f=$src/tests/golden/expected/await.jsonl
+  "$cs" step --script "n n b j 9 c parent q" "$f" > "$work/out" || fail "step exit $?"
+  grep -q "\[event 3 of 21\]" "$work/out" || fail "n n did not reach event 3"
+  grep -q "> j 9" "$work/out" || fail "jump not echoed"
+  grep -A3 "> c parent" "$work/out" | grep -q "child#1 -> parent" || fail "c parent did not find parent's next event"
+  grep -q "parent -> awaits child#1" "$work/out" || fail "await chain not shown"
+  "$cs" step --script "n n n" "$here/traces/gap.jsonl" | grep -q "5 events lost" || fail "no gap marker in step" ;;
 *) fail "unknown case $case_" ;;
 esac
