@@ -93,5 +93,19 @@ step)
   grep -A3 "> c parent" "$work/out" | grep -q "child#1 -> parent" || fail "c parent did not find parent's next event"
   grep -q "parent -> awaits child#1" "$work/out" || fail "await chain not shown"
   "$cs" step --script "n n n" "$here/traces/gap.jsonl" | grep -q "5 events lost" || fail "no gap marker in step" ;;
+golden_dot)
+  # The diagrams of the foundation's golden traces, compared with reviewed
+  # files (UPDATE=1 rewrites them from this build: review the diff).
+  status=0
+  for f in "$src"/tests/golden/expected/*.jsonl; do
+    name=$(basename "$f" .jsonl)
+    for view in graph seq states; do
+      exp="$here/expected/$name.$view.dot"
+      dot_ok "$view" "$f"
+      if [ "${UPDATE:-}" = 1 ]; then cp "$work/out.dot" "$exp"; continue; fi
+      diff -u "$exp" "$work/out.dot" || { echo "golden mismatch: $exp" >&2; status=1; }
+    done
+  done
+  exit $status ;;
 *) fail "unknown case $case_" ;;
 esac
