@@ -158,7 +158,10 @@ void vz_model_apply(vz_model *m, const coro_trace_ev *ev)
         }
         break;
     case CORO_EV_DESTROY:
-        if (c) c->state = VZ_DEAD;
+        if (ev->obj.id)
+            vz_model_get(m, ev->obj.id, ev->obj.name)->state = VZ_DEAD;
+        else if (c)
+            c->state = VZ_DEAD;
         break;
     default:
         break;

@@ -184,6 +184,11 @@ static void describe(line *l, const coro_trace_ev *ev)
         if (ev->to.id) add(l, ", continuation: %s", name_of(ev->to, t2, sizeof t2));
         break;
     case CORO_EV_DESTROY:
+        if (ev->obj.id) {
+            add(l, "%s by %s", name_of(ev->obj, t2, sizeof t2), co);
+            if (ev->detail) add(l, " (%s)", ev->detail);
+            break;
+        }
         add(l, "%s", co);
         if (ev->by.id) add(l, "  by %s", name_of(ev->by, t2, sizeof t2));
         if (ev->detail) add(l, " (%s)", ev->detail);
