@@ -77,6 +77,36 @@ static void test_overflow_names_the_coroutine(void **state)
     assert_non_null(strstr(err, "fault at 0x"));
 }
 
+/* One frame bigger than the whole stack: without stack-clash probing the
+ * stack pointer would jump over the guard page into other memory. */
+static __attribute__((noinline)) int big_frame(void)
+{
+    volatile char big[128 * 1024];
+    big[0] = 1;
+    return big[0];
+}
+
+static void *big_frame_body(void *arg)
+{
+    (void)arg;
+    return (void *)(intptr_t)big_frame();
+}
+
+static void big_frame_in_child(void)
+{
+    coro_t *co = coro_create(big_frame_body, NULL, "big-frame");
+    coro_resume(co);
+}
+
+static void test_big_frame_hits_the_guard(void **state)
+{
+    (void)state;
+    char err[4096];
+    int status = run_child(big_frame_in_child, err, sizeof err);
+    assert_true(WIFSIGNALED(status));
+    assert_non_null(strstr(err, "stack overflow in coroutine 'big-frame'"));
+}
+
 static void *noop(void *arg)
 {
     return arg;
@@ -119,6 +149,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_overflow_names_the_coroutine),
+        cmocka_unit_test(test_big_frame_hits_the_guard),
         cmocka_unit_test(test_out_of_mappings_names_the_limit),
     };
     return cmocka_run_group_tests_name("stack_limits", tests, NULL, NULL);
