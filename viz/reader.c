@@ -425,6 +425,7 @@ int vz_read(const char *path, vz_trace *t, bool progress)
         rc = VZ_BADINPUT;
     }
     if (!rc && t->ended && t->end_events > last_seq) gap(t, last_seq, t->end_events - last_seq);
+    if (rc) vz_free(t); /* a failed read leaves nothing to free */
     return rc;
 }
 
