@@ -1,26 +1,49 @@
 #!/usr/bin/env bash
-# Runs the demo with tracing and shows what coroscope makes of it.
+# The demo: two real runs, traced, with their annotated logs and diagrams.
 #   scripts/demo.sh BUILD_DIR OUT_DIR
 set -euo pipefail
 build=${1:-build/dev}
 out=${2:-demo-out}
 mkdir -p "$out"
+viewer="$build/viz/coroscope"
 trace=${CORO_TRACE:-$out/demo-trace.jsonl}
 
-echo "== the annotated log of a real run (examples/demo.c) =="
+echo "== 1. coroutines: the annotated log of examples/demo.c =="
 CORO_TRACE="$trace" "$build/examples/demo"
 
-viewer="$build/viz/coroscope"
-if [ -x "$viewer" ]; then
-  echo
-  echo "== diagrams =="
-  for view in graph seq; do
-    if "$viewer" "$view" -o "$out/demo-$view.svg" "$trace" 2>"$out/$view.err"; then
-      echo "wrote $out/demo-$view.svg"
+echo
+echo "== 2. the event loop: one connection to examples/echo-server =="
+port=$((20000 + RANDOM % 20000))
+echo_trace=$out/echo-trace.jsonl
+CORO_TRACE="$echo_trace" "$build/examples/echo-server" --port "$port" --conns 1 \
+  2> "$out/server.log" &
+server=$!
+# Wait until it listens (a probe connection would count as its one client).
+for _ in $(seq 100); do
+  grep -q listening "$out/server.log" 2>/dev/null && break
+  sleep 0.05
+done
+cat "$out/server.log"
+"$build/examples/echo-client" --port "$port" -c 1 -n 3 -s 32
+wait "$server"
+echo
+echo "-- the life of the first connection (coroscope log --coro 'echo#1'):"
+"$viewer" log --coro 'echo#1' "$echo_trace"
+
+echo
+echo "== diagrams =="
+for run in demo echo; do
+  t=$out/$run-trace.jsonl
+  [ "$run" = demo ] && t=$trace
+  for view in graph seq states; do
+    if "$viewer" "$view" -o "$out/$run-$view.svg" "$t" 2>"$out/$view.err"; then
+      echo "wrote $out/$run-$view.svg"
     else
       echo "coroscope $view failed: $(cat "$out/$view.err")" >&2
     fi
   done
-fi
+  rm -f "$out"/*.err
+done
 echo
-echo "trace: $trace   (read it with: $viewer log $trace)"
+echo "traces: $trace and $echo_trace"
+echo "explore them: $viewer step $echo_trace   (or log, frame N, stats, perfetto; see docs/coroscope.md)"
