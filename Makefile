@@ -37,11 +37,14 @@ test-tsan: deps
 	cmake --build --preset tsan -j $(JOBS)
 	ctest --preset tsan -j $(JOBS)
 
-bench: deps
+bench:
+	@BENCH=1 bash scripts/deps.sh
 	cmake --preset release >/dev/null
 	cmake --build --preset release -j $(JOBS)
 	taskset -c 1 build/release/bench/switch/bench_switch
 	taskset -c 1 build/release/bench/core/bench_coro
+	bash bench/echo/run.sh build/release
+	bash bench/http/run.sh build/release
 
 format:
 	git ls-files '*.c' '*.h' | xargs clang-format -i

@@ -16,6 +16,9 @@ pkgs=(
   socat                               # a client we did not write
 )
 
+# The network benchmarks also need a load generator and nginx.
+if [ "${BENCH:-}" = 1 ]; then pkgs+=(wrk nginx-light curl); fi
+
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# HTTP benchmark: examples/http-hello against nginx (Debian nginx-light or
+# nginx, one worker, the same 13-byte body) under wrk on loopback, in one
+# run. Each server is pinned to CPU 1 and wrk to CPU 0. Prints requests/s
+# (median of 3 runs of 3 s) and the ratio ours/nginx.
+#   bench/http/run.sh BUILD_DIR
+set -euo pipefail
+build=${1:-build/release}
+for tool in wrk nginx; do
+  command -v $tool >/dev/null || [ -x /usr/sbin/$tool ] || { echo "bench/http: $tool is not installed (apt-get install $tool)" >&2; exit 1; }
+done
+nginx=$(command -v nginx || echo /usr/sbin/nginx)
+port=$((30000 + RANDOM % 20000))
+dir=$(mktemp -d)
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$dir"' EXIT
+
+mkdir -p "$dir/logs"
+cat > "$dir/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+error_log $dir/logs/error.log;
+pid $dir/nginx.pid;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  client_body_temp_path $dir; proxy_temp_path $dir; fastcgi_temp_path $dir;
+  uwsgi_temp_path $dir; scgi_temp_path $dir;
+  server {
+    listen 127.0.0.1:$((port + 1));
+    location / { default_type text/plain; return 200 "Hello, world\n"; }
+  }
+}
+CONF
+taskset -c 1 "$build/examples/http-hello" --port $port 2>/dev/null & pids+=($!)
+taskset -c 1 "$nginx" -p "$dir" -c "$dir/nginx.conf" 2>/dev/null & pids+=($!)
+sleep 0.5
+
+rps() { # url -> median requests/s
+  for _ in 1 2 3; do
+    taskset -c 0 wrk -t1 -c50 -d3s "$1" | sed -n 's/^Requests\/sec: *\([0-9.]*\)/\1/p'
+  done | sort -n | sed -n 2p
+}
+ours=$(rps "http://127.0.0.1:$port/")
+theirs=$(rps "http://127.0.0.1:$((port + 1))/")
+curl -s "http://127.0.0.1:$((port + 1))/" | grep -q "Hello, world" || { echo "nginx did not answer as configured" >&2; exit 1; }
+awk -v o="$ours" -v n="$theirs" 'BEGIN {
+  printf "%-12s %14s\n%-12s %14.0f\n%-12s %14.0f\n%-12s %14.2f\n", "server", "requests/s", "http-hello", o, "nginx", n, "ours/nginx", o / n }'
+echo "(wrk -t1 -c50 -d3s, median of 3; one nginx worker)"
