@@ -1,9 +1,10 @@
 /*
  * test_switch.c - the context-switch backend on its own, through switch.h.
  *
- * Plain C with a small CHECK macro rather than cmocka, so the same file is
- * cross-compiled for aarch64 and run under qemu-user, where the test
- * framework's library is not installed.
+ * A cmocka test. Built with -DSWITCH_TEST_NO_CMOCKA it needs no library:
+ * a small shim below stands in for the few cmocka calls used, so the same
+ * file is cross-compiled for aarch64 and run under qemu-user, where cmocka
+ * is not installed (tests/switch/aarch64.sh).
  */
 #include <fenv.h>
 #include <stdint.h>
@@ -13,16 +14,45 @@
 
 #include "switch.h"
 
-static int passed, failed;
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (cond)                                                                                  \
-            passed++;                                                                              \
-        else {                                                                                     \
-            failed++;                                                                              \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);               \
-        }                                                                                          \
-    } while (0)
+#if defined(SWITCH_TEST_NO_CMOCKA)
+static int failed;
+#define assert_true(c) check_shim(!!(c), #c, __FILE__, __LINE__)
+#define assert_int_equal(a, b)                                                                     \
+    check_shim((long long)(a) == (long long)(b), #a " == " #b, __FILE__, __LINE__)
+#define assert_ptr_equal(a, b)                                                                     \
+    check_shim((void *)(a) == (void *)(b), #a " == " #b, __FILE__, __LINE__)
+static void check_shim(int ok, const char *what, const char *file, int line)
+{
+    if (!ok) {
+        failed++;
+        fprintf(stderr, "%s:%d: assertion failed: %s\n", file, line, what);
+    }
+}
+struct CMUnitTest {
+    const char *name;
+    void (*fn)(void **);
+};
+#define cmocka_unit_test(f)                                                                        \
+    {                                                                                              \
+#f, f                                                                                      \
+    }
+static int run_tests(const struct CMUnitTest *t, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        int before = failed;
+        t[i].fn(NULL);
+        printf("[%s] %s\n", failed == before ? "  OK  " : " FAIL ", t[i].name);
+    }
+    return failed ? 1 : 0;
+}
+#define cmocka_run_group_tests(t, a, b) run_tests(t, sizeof(t) / sizeof(t[0]))
+#else
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+#endif
 
 #define STACK_SIZE (64 * 1024)
 
@@ -51,7 +81,7 @@ static void pinger(void *arg)
     }
 }
 
-static void test_ping_pong(void)
+static void test_ping_pong(void **state)
 {
     stack = new_stack();
     coro__ctx_init(&co_ctx, stack, STACK_SIZE, pinger, &counter);
@@ -59,14 +89,14 @@ static void test_ping_pong(void)
         coro__ctx_switch(&main_ctx, &co_ctx);
         if (counter != i) break;
     }
-    CHECK(counter == 100000);
-    CHECK(seen_arg == &counter);
+    assert_int_equal(counter, 100000);
+    assert_ptr_equal(seen_arg, &counter);
     free(stack);
 }
 
 /* ---- alignment: the entry runs with the ABI's stack alignment ---------- */
 
-static uintptr_t entry_frame;
+static uintptr_t entry_frame, entry_fp;
 
 static __attribute__((noinline)) void probe(void)
 {
@@ -77,18 +107,20 @@ static __attribute__((noinline)) void probe(void)
 static void aligned_entry(void *arg)
 {
     (void)arg;
+    entry_fp = (uintptr_t)__builtin_frame_address(0);
     probe();
     coro__ctx_switch(&co_ctx, &main_ctx);
     abort();
 }
 
-static void test_alignment(void)
+static void test_alignment(void **state)
 {
     stack = new_stack();
     coro__ctx_init(&co_ctx, stack, STACK_SIZE, aligned_entry, NULL);
     coro__ctx_switch(&main_ctx, &co_ctx);
-    CHECK(entry_frame % 16 == 0);
-    CHECK(entry_frame > (uintptr_t)stack && entry_frame < (uintptr_t)stack + STACK_SIZE);
+    assert_int_equal(entry_frame % 16, 0);
+    assert_int_equal(entry_fp % 16, 0); /* both ABIs keep the frame pointer 16-aligned */
+    assert_true(entry_frame > (uintptr_t)stack && entry_frame < (uintptr_t)stack + STACK_SIZE);
     free(stack);
 }
 
@@ -111,7 +143,7 @@ static void clobber(void *arg)
     }
 }
 
-static void test_callee_saved(void)
+static void test_callee_saved(void **state)
 {
     stack = new_stack();
     coro__ctx_init(&co_ctx, stack, STACK_SIZE, clobber, NULL);
@@ -138,8 +170,8 @@ static void test_callee_saved(void)
         __asm__ volatile("" : "+x"(x), "+x"(y));
 #endif
     }
-    CHECK(a == 11 && b == 22 && c == 33 && d == 44 && e == 55);
-    CHECK(x == 1.5 && y == 2.5);
+    assert_true(a == 11 && b == 22 && c == 33 && d == 44 && e == 55);
+    assert_true(x == 1.5 && y == 2.5);
     free(stack);
 }
 
@@ -157,17 +189,17 @@ static void rounder(void *arg)
     abort();
 }
 
-static void test_fp_control_per_context(void)
+static void test_fp_control_per_context(void **state)
 {
     stack = new_stack();
-    CHECK(fegetround() == FE_TONEAREST);
+    assert_int_equal(fegetround(), FE_TONEAREST);
     coro__ctx_init(&co_ctx, stack, STACK_SIZE, rounder, NULL);
     coro__ctx_switch(&main_ctx, &co_ctx);
-    CHECK(fegetround() == FE_TONEAREST); /* the context's FE_UPWARD stayed there */
+    assert_int_equal(fegetround(), FE_TONEAREST); /* the context's FE_UPWARD stayed there */
     fesetround(FE_TOWARDZERO);
     coro__ctx_switch(&main_ctx, &co_ctx);
-    CHECK(co_round_after == FE_UPWARD); /* and ours stayed here */
-    CHECK(fegetround() == FE_TOWARDZERO);
+    assert_int_equal(co_round_after, FE_UPWARD); /* and ours stayed here */
+    assert_int_equal(fegetround(), FE_TOWARDZERO);
     fesetround(FE_TONEAREST);
     free(stack);
 }
@@ -183,24 +215,25 @@ static void report_round(void *arg)
     abort();
 }
 
-static void test_fp_control_inherited(void)
+static void test_fp_control_inherited(void **state)
 {
     stack = new_stack();
     fesetround(FE_DOWNWARD);
     coro__ctx_init(&co_ctx, stack, STACK_SIZE, report_round, NULL);
     fesetround(FE_TONEAREST);
     coro__ctx_switch(&main_ctx, &co_ctx);
-    CHECK(inherited == FE_DOWNWARD);
+    assert_int_equal(inherited, FE_DOWNWARD);
     free(stack);
 }
 
 int main(void)
 {
-    test_ping_pong();
-    test_alignment();
-    test_callee_saved();
-    test_fp_control_per_context();
-    test_fp_control_inherited();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ping_pong),
+        cmocka_unit_test(test_alignment),
+        cmocka_unit_test(test_callee_saved),
+        cmocka_unit_test(test_fp_control_per_context),
+        cmocka_unit_test(test_fp_control_inherited),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The example programs end to end.
+#   examples_test.sh CASE BUILD_DIR WORK_DIR
+set -uo pipefail
+case_=$1 build=$2 work=$3
+mkdir -p "$work"
+fail() { echo "FAIL: $*" >&2; exit 1; }
+port() { echo $((20000 + RANDOM % 30000)); }
+wait_listening() { for _ in $(seq 100); do grep -q listening "$1" 2>/dev/null && return 0; sleep 0.05; done; return 1; }
+
+case $case_ in
+echo)
+  p=$(port)
+  CORO_TRACE="$work/echo.jsonl" "$build/examples/echo-server" --port "$p" --conns 20 2> "$work/server.log" &
+  srv=$!
+  wait_listening "$work/server.log" || fail "server did not start: $(cat "$work/server.log")"
+  "$build/examples/echo-client" --port "$p" -c 20 -n 50 -s 3000 > "$work/client.out" || fail "client: $(cat "$work/client.out")"
+  grep -q "1000 round trips" "$work/client.out" || fail "not all round trips: $(cat "$work/client.out")"
+  wait "$srv" || fail "server exit $?"
+  "$build/viz/coroscope" check "$work/echo.jsonl" || fail "the server's trace does not pass check"
+  n=$(grep -c '"kind":"epoll_dispatch"' "$work/echo.jsonl")
+  [ "$n" -gt 20 ] || fail "only $n dispatches traced" ;;
+http)
+  p=$(port)
+  "$build/examples/http-hello" --port "$p" 2> "$work/server.log" &
+  srv=$!
+  trap 'kill $srv 2>/dev/null' EXIT
+  wait_listening "$work/server.log" || fail "server did not start"
+  exec 3<>"/dev/tcp/127.0.0.1/$p" || fail "connect"
+  printf 'GET / HTTP/1.1\r\nHost: t\r\n\r\nGET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n' >&3
+  timeout 5 cat <&3 > "$work/resp" || fail "no reply (keep-alive broken?)"
+  exec 3<&-
+  [ "$(grep -c 'HTTP/1.1 200 OK' "$work/resp")" = 2 ] || fail "want two answers on one connection: $(cat "$work/resp")"
+  [ "$(grep -c 'Hello, world' "$work/resp")" = 2 ] || fail "bodies missing"
+  exec 4<>"/dev/tcp/127.0.0.1/$p"
+  printf 'GET /nope HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n' >&4
+  timeout 5 cat <&4 | grep -q '404 Not Found' || fail "unknown path not 404" ;;
+*) fail "unknown case" ;;
+esac
