@@ -177,7 +177,24 @@ static void test_callee_saved(void **state)
 
 /* ---- floating-point control state is per context ------------------------ */
 
-static int co_round_after;
+/*
+ * The rounding mode that double arithmetic really uses. fegetround() reads
+ * only one register (the x87 control word on x86-64), but double math runs
+ * on SSE under MXCSR, so the switch must carry both: this observes the
+ * second. 1/3 rounds down to nearest and 1/10 rounds up, so the four modes
+ * give four different patterns.
+ */
+static int arith_round(void)
+{
+    volatile double one = 1.0, three = 3.0, ten = 10.0;
+    double q3 = one / three, n3 = -one / three, q10 = one / ten;
+    const double c3 = 0x1.5555555555555p-2, c10 = 0x1.999999999999ap-4; /* nearest */
+    if (q3 > c3) return FE_UPWARD;
+    if (q10 < c10) return n3 < -c3 ? FE_DOWNWARD : FE_TOWARDZERO;
+    return FE_TONEAREST;
+}
+
+static int co_round_after, co_arith_after;
 
 static void rounder(void *arg)
 {
@@ -185,6 +202,7 @@ static void rounder(void *arg)
     fesetround(FE_UPWARD);
     coro__ctx_switch(&co_ctx, &main_ctx);
     co_round_after = fegetround();
+    co_arith_after = arith_round();
     coro__ctx_switch(&co_ctx, &main_ctx);
     abort();
 }
@@ -193,24 +211,31 @@ static void test_fp_control_per_context(void **state)
 {
     stack = new_stack();
     assert_int_equal(fegetround(), FE_TONEAREST);
+    assert_int_equal(arith_round(), FE_TONEAREST);
     coro__ctx_init(&co_ctx, stack, STACK_SIZE, rounder, NULL);
     coro__ctx_switch(&main_ctx, &co_ctx);
-    assert_int_equal(fegetround(), FE_TONEAREST); /* the context's FE_UPWARD stayed there */
+    /* the context's FE_UPWARD stayed there */
+    assert_int_equal(fegetround(), FE_TONEAREST);
+    assert_int_equal(arith_round(), FE_TONEAREST);
     fesetround(FE_TOWARDZERO);
     coro__ctx_switch(&main_ctx, &co_ctx);
-    assert_int_equal(co_round_after, FE_UPWARD); /* and ours stayed here */
+    /* and ours stayed here */
+    assert_int_equal(co_round_after, FE_UPWARD);
+    assert_int_equal(co_arith_after, FE_UPWARD);
     assert_int_equal(fegetround(), FE_TOWARDZERO);
+    assert_int_equal(arith_round(), FE_TOWARDZERO);
     fesetround(FE_TONEAREST);
     free(stack);
 }
 
 /* A new context starts with its creator's control state. */
-static int inherited;
+static int inherited, inherited_arith;
 
 static void report_round(void *arg)
 {
     (void)arg;
     inherited = fegetround();
+    inherited_arith = arith_round();
     coro__ctx_switch(&co_ctx, &main_ctx);
     abort();
 }
@@ -219,10 +244,12 @@ static void test_fp_control_inherited(void **state)
 {
     stack = new_stack();
     fesetround(FE_DOWNWARD);
+    assert_int_equal(arith_round(), FE_DOWNWARD); /* the probe itself tells the modes apart */
     coro__ctx_init(&co_ctx, stack, STACK_SIZE, report_round, NULL);
     fesetround(FE_TONEAREST);
     coro__ctx_switch(&main_ctx, &co_ctx);
     assert_int_equal(inherited, FE_DOWNWARD);
+    assert_int_equal(inherited_arith, FE_DOWNWARD);
     free(stack);
 }
 
