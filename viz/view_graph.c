@@ -201,7 +201,9 @@ int vz_view_graph(const vz_trace *t, const vz_opts *o, FILE *out)
                     t->ev[i - 1].to.id == ev->co.id)
                     break;
                 /* Wakes by an object are drawn from the object, below. */
-                if (ev->obj.id && (!strcmp(c, "io") || !strcmp(c, "timer") || !strcmp(c, "wake")))
+                if (ev->obj.id && (!strcmp(c, "io") || !strcmp(c, "timer")))
+                    break; /* drawn from its epoll_dispatch or timer event */
+                if (ev->obj.id && !strcmp(c, "wake"))
                     add_edge(&g, node_for(&g, &m, ev->obj.id, ev->obj.name, o->fold), co,
                              cause_label(ev), 3);
                 else

@@ -85,12 +85,12 @@ static void update_active(void)
 static void default_program(void)
 {
     if (program[0]) return;
-    FILE *f = fopen("/proc/self/comm", "r");
-    if (f) {
-        if (fgets(program, sizeof program, f)) program[strcspn(program, "\n")] = 0;
-        fclose(f);
-    }
-    if (!program[0]) snprintf(program, sizeof program, "unknown");
+    /* Not /proc/self/comm: the kernel cuts that at 15 characters. */
+    extern char *program_invocation_short_name;
+    snprintf(program, sizeof program, "%s",
+             program_invocation_short_name && *program_invocation_short_name
+                 ? program_invocation_short_name
+                 : "unknown");
 }
 
 static void at_exit(void)

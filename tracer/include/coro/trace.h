@@ -138,7 +138,7 @@ CORO_API void coro_trace_flush(void);
 CORO_API void coro_trace_set_clock(coro_trace_clock clock);
 CORO_API coro_trace_clock coro_trace_get_clock(void);
 
-/* The program name written in the header record (default: /proc/self/comm). */
+/* The program name written in the header record (default: the executable's name). */
 CORO_API void coro_trace_set_program(const char *name);
 
 /* Buffer size of each sink in bytes (default 64 KiB); set before opening. */
