@@ -475,6 +475,24 @@ static void test_post_and_stop_from_another_thread(void **state)
     assert_int_equal(coro_ctx_run(ctx), 0);
 }
 
+static int other_thread_rc;
+
+static void *run_elsewhere(void *arg)
+{
+    other_thread_rc = coro_ctx_run(arg);
+    return NULL;
+}
+
+static void test_run_on_another_thread_is_refused(void **state)
+{
+    (void)state;
+    /* A context belongs to its thread: each thread runs its own. */
+    pthread_t th;
+    pthread_create(&th, NULL, run_elsewhere, ctx);
+    pthread_join(th, NULL);
+    assert_int_equal(other_thread_rc, -EPERM);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -491,6 +509,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_slow_reader_is_bounded_by_water_marks, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_post_and_stop_from_another_thread, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_run_on_another_thread_is_refused, setup, teardown),
     };
     return cmocka_run_group_tests_name("io", tests, NULL, NULL);
 }
