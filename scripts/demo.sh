@@ -13,9 +13,8 @@ CORO_TRACE="$trace" "$build/examples/demo"
 
 echo
 echo "== 2. the event loop: one connection to examples/echo-server =="
-port=$((20000 + RANDOM % 20000))
 echo_trace=$out/echo-trace.jsonl
-CORO_TRACE="$echo_trace" "$build/examples/echo-server" --port "$port" --conns 1 \
+CORO_TRACE="$echo_trace" "$build/examples/echo-server" --port 0 --conns 1 \
   2> "$out/server.log" &
 server=$!
 # Wait until it listens (a probe connection would count as its one client).
@@ -24,6 +23,7 @@ for _ in $(seq 100); do
   sleep 0.05
 done
 cat "$out/server.log"
+port=$(sed -n 's/.*listening on acceptor\[127.0.0.1:\([0-9]*\)\].*/\1/p' "$out/server.log")
 "$build/examples/echo-client" --port "$port" -c 1 -n 3 -s 32
 wait "$server"
 echo
