@@ -75,6 +75,9 @@ struct coro {
     coro_t *awaiting; /* the child this one waits for */
     coro_t *next;     /* ready-queue link */
     coro__wakeinfo wake;
+    /* The woken-by object's name, copied: the object (a socket being
+     * closed, say) may be gone by the time the resume is traced. */
+    char wake_obj_name[64];
 
     coro__stack stack;
     const char *fn_name;

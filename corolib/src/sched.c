@@ -7,6 +7,8 @@
  * take them off in FIFO order, so nobody starves, and resume each with the
  * cause its waker recorded: the log can say why every coroutine runs.
  */
+#include <string.h>
+
 #include "coro_int.h"
 
 void coro__rq_push(coro__thread *t, coro_t *co)
@@ -35,6 +37,15 @@ void coro__wake(coro_t *co, const coro__wakeinfo *w, const char *file, int line)
 {
     coro__thread *t = coro__thread_get();
     co->wake = *w;
+    if (w->obj.name) {
+        size_t n = strlen(w->obj.name);
+        if (n < sizeof co->wake_obj_name) {
+            memcpy(co->wake_obj_name, w->obj.name, n + 1);
+            co->wake.obj.name = co->wake_obj_name;
+        } else {
+            co->wake.obj.name = NULL; /* the id alone; the wake event has the name */
+        }
+    }
     co->state = CORO_READY;
     co->block = CORO__BLOCK_NONE;
     coro__rq_push(t, co);
