@@ -146,6 +146,27 @@ CORO_API int coro_sock_port(const coro_sock *s); /* local port */
 CORO_API const char *coro_sock_name(const coro_sock *s);
 CORO_API coro_named *coro_sock_named(coro_sock *s);
 
+/* ---- descriptors the program opened itself ---------------------------- */
+
+enum { CORO_WAIT_READ = 0, CORO_WAIT_WRITE = 1 };
+
+/*
+ * Suspend until fd, a non-blocking descriptor the program opened (a socket,
+ * a pipe), is ready to read or write; the syscall hooks (libcorohook) are
+ * built on this. `what` names the wait in the trace ("read" -> detail
+ * "read fd=5"; a name starting with "hook:" makes the suspend reason
+ * "hook"). Returns 0, -ETIMEDOUT, -ECANCELED (coro_fd_forget during the
+ * wait), -EBUSY, -EPERM (not in a coroutine run by this thread's context).
+ */
+#define coro_wait_fd(fd, dir, timeout_ms)                                                          \
+    coro_wait_fd_at(__FILE__, __LINE__, (fd), (dir), (timeout_ms), "wait")
+CORO_API int coro_wait_fd_at(const char *file, int line, int fd, int dir, int64_t timeout_ms,
+                             const char *what);
+
+/* Stop watching fd (call it before closing fd); wakes a waiter with
+ * -ECANCELED. Harmless for an fd that was never waited on. */
+CORO_API void coro_fd_forget(int fd);
+
 /* ---- a buffered writer with water marks -------------------------------- */
 
 /*

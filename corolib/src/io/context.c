@@ -85,6 +85,7 @@ coro_ctx *coro_ctx_create(const char *fmt, ...)
 void coro_ctx_destroy(coro_ctx *c)
 {
     if (!c) return;
+    coro__fdwait_release(c);
     if (thread_ctx == c) {
         thread_ctx = NULL;
         coro__t.drive = NULL;
@@ -181,6 +182,12 @@ int coro__io_register(coro_ctx *c, coro_sock *s)
 int coro__io_wait(const char *file, int line, coro_sock *s, int dir, int64_t timeout_ms,
                   const char *what)
 {
+    return coro__io_wait_why(file, line, s, dir, timeout_ms, "io", what);
+}
+
+int coro__io_wait_why(const char *file, int line, coro_sock *s, int dir, int64_t timeout_ms,
+                      const char *reason, const char *what)
+{
     coro_ctx *c = s->ctx;
     coro_t *self = coro_self();
     if (coro_is_main(self) || !coro_resumer(self))
@@ -198,7 +205,7 @@ int coro__io_wait(const char *file, int line, coro_sock *s, int dir, int64_t tim
     char detail[96];
     snprintf(detail, sizeof detail, "%s fd=%d", what, s->fd);
     c->waiting++;
-    coro__suspend(file, line, "io", detail, coro_named_ref(&s->named));
+    coro__suspend(file, line, reason, detail, coro_named_ref(&s->named));
     c->waiting--;
     return w.result;
 }

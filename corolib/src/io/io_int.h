@@ -77,6 +77,15 @@ int64_t coro__now_ms(void);
  * dir (or until the deadline); returns 0, -ETIMEDOUT, -ECANCELED, -EBUSY. */
 int coro__io_wait(const char *file, int line, coro_sock *s, int dir, int64_t timeout_ms,
                   const char *what);
+/* The same with another suspend reason ("hook"). */
+int coro__io_wait_why(const char *file, int line, coro_sock *s, int dir, int64_t timeout_ms,
+                      const char *reason, const char *what);
+/* Wrap a descriptor the program opened itself (the syscall hooks): named
+ * "fd[N]", registered with the loop; forget() unregisters without closing. */
+coro_sock *coro__sock_adopt(coro_ctx *ctx, int fd);
+void coro__sock_forget(coro_sock *s);
+/* fdwait.c: drop the raw descriptors adopted for c (context destroyed). */
+void coro__fdwait_release(coro_ctx *c);
 /* Wake a waiter with result and cause ("io", "timer", "wake"). */
 void coro__io_wake(coro_ctx *ctx, coro__waiter *w, int result, const char *cause, uint32_t events);
 /* Register a new socket with the context's epoll. */

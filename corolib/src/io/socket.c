@@ -336,3 +336,19 @@ coro_named *coro_sock_named(coro_sock *s)
 {
     return &s->named;
 }
+
+coro_sock *coro__sock_adopt(coro_ctx *c, int fd)
+{
+    char name[24];
+    snprintf(name, sizeof name, "%d", fd);
+    return new_sock(c, fd, false, "fd", name, NULL, 0);
+}
+
+void coro__sock_forget(coro_sock *s)
+{
+    for (int dir = 0; dir < 2; dir++)
+        if (s->waiter[dir]) coro__io_wake(s->ctx, s->waiter[dir], -ECANCELED, "wake", 0);
+    epoll_ctl(s->ctx->epfd, EPOLL_CTL_DEL, s->fd, NULL);
+    coro_named_fini(&s->named);
+    free(s);
+}

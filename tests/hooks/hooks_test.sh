@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The same blocking echo server with and without libcorohook.
+#   hooks_test.sh CASE SERVER HOOKLIB CLIENT WORK
+set -uo pipefail
+case_=$1 server=$2 hook=$3 client=$4 work=$5
+mkdir -p "$work"
+fail() { echo "FAIL: $*" >&2; exit 1; }
+start() { # conns preload
+  if [ -n "$2" ]; then LD_PRELOAD=$2 CORO_TRACE=$work/trace.jsonl "$server" 0 "$1" > "$work/out" 2> "$work/err" &
+  else "$server" 0 "$1" > "$work/out" 2> "$work/err" & fi
+  srv=$!
+  for _ in $(seq 200); do grep -q listening "$work/err" && break; sleep 0.05; done
+  port=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$work/err")
+  [ -n "$port" ] || fail "server did not start: $(cat "$work/err")"
+}
+case $case_ in
+hooked)
+  start 500 "$hook"
+  "$client" --port "$port" -c 500 -n 3 -s 100 > "$work/client" || fail "client: $(cat "$work/client")"
+  wait $srv || fail "server exit $?: $(cat "$work/err")"
+  grep -q "served 500" "$work/out" || fail "$(cat "$work/out")"
+  k=$(sed -n 's/.*at most \([0-9]*\) at once/\1/p' "$work/out")
+  [ "$k" -ge 100 ] || fail "with the hook only $k connections were served at once"
+  grep -q '"reason":"hook","detail":"hook:read fd=' "$work/trace.jsonl" || fail "no hook suspends in the trace"
+  echo "hooked: 500 connections, at most $k at once, on one thread" ;;
+unhooked)
+  start 20 ""
+  "$client" --port "$port" -c 20 -n 3 -s 100 > "$work/client" || fail "client: $(cat "$work/client")"
+  wait $srv || fail "server exit $?"
+  grep -q "served 20, at most 1 at once" "$work/out" || fail "without the hook: $(cat "$work/out")"
+  echo "unhooked: one connection at a time" ;;
+esac
