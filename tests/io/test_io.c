@@ -15,6 +15,8 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -308,6 +310,80 @@ static void test_accept_deadline(void **state)
     coro_close(l);
 }
 
+/* A listener whose accept queue is full drops further SYNs (Linux), so a
+ * connect to it stays pending until the deadline: -ETIMEDOUT, not a hang. */
+typedef struct deadlines {
+    int full_port;
+    int connect_errno;
+    int64_t connect_ms;
+    ssize_t send_rc;
+    int64_t send_ms;
+    long sent;
+} deadlines;
+
+static void *connect_to_full_queue(void *arg)
+{
+    deadlines *d = arg;
+    coro_sock *held[8];
+    int nheld = 0;
+    for (int i = 0; i < 8; i++) {
+        int64_t t0 = coro_now_ms();
+        errno = 0;
+        coro_sock *s = coro_connect(ctx, "127.0.0.1", d->full_port, 50);
+        if (!s) {
+            d->connect_errno = errno;
+            d->connect_ms = coro_now_ms() - t0;
+            break;
+        }
+        held[nheld++] = s;
+    }
+    while (nheld) coro_close(held[--nheld]);
+    return NULL;
+}
+
+static void *send_to_idle_peer(void *arg)
+{
+    deadlines *d = arg;
+    coro_sock *l = coro_listen(ctx, "127.0.0.1", 0, 4);
+    coro_sock *c = coro_connect(ctx, "127.0.0.1", coro_sock_port(l), 1000);
+    coro_sock *a = coro_accept(l, 1000);
+    static char chunk[1 << 20];
+    /* The peer never reads: the socket buffers fill, then the send waits
+     * for the deadline. */
+    for (int i = 0; i < 256; i++) {
+        int64_t t0 = coro_now_ms();
+        d->send_rc = coro_send(c, chunk, sizeof chunk, 50);
+        d->send_ms = coro_now_ms() - t0;
+        if (d->send_rc < 0) break;
+        d->sent += d->send_rc;
+    }
+    coro_close(a);
+    coro_close(c);
+    coro_close(l);
+    return NULL;
+}
+
+static void test_connect_and_send_deadlines(void **state)
+{
+    (void)state;
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(listen(lfd, 0), 0); /* never accepted: the queue fills */
+    socklen_t len = sizeof sa;
+    getsockname(lfd, (struct sockaddr *)&sa, &len);
+    deadlines d = {.full_port = ntohs(sa.sin_port)};
+    coro_spawn(connect_to_full_queue, &d, "connector");
+    coro_spawn(send_to_idle_peer, &d, "sender");
+    assert_int_equal(coro_ctx_run(ctx), 0);
+    close(lfd);
+    assert_int_equal(d.connect_errno, ETIMEDOUT);
+    assert_true(d.connect_ms >= 50 && d.connect_ms < 150);
+    assert_int_equal(d.send_rc, -ETIMEDOUT);
+    assert_true(d.send_ms >= 50 && d.send_ms < 150);
+    assert_true(d.sent > 0);
+}
+
 /* ---- cancellation and misuse ------------------------------------------- */
 
 typedef struct cancel_run {
@@ -503,6 +579,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_peer_reset_ends_only_that_connection, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timers_fire_within_tolerance, setup, teardown),
         cmocka_unit_test_setup_teardown(test_accept_deadline, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_connect_and_send_deadlines, setup, teardown),
         cmocka_unit_test_setup_teardown(test_close_cancels_and_double_wait_is_refused, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_misuse_outside_coroutines, setup, teardown),
