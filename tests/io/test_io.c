@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -24,7 +25,8 @@
 #include "coro/coro.h"
 #include "coro/io.h"
 
-static coro_ctx *ctx;
+/* Thread-local: the threads test runs a context on each of two threads. */
+static _Thread_local coro_ctx *ctx;
 
 static int count_fds(void)
 {
@@ -569,6 +571,51 @@ static void test_run_on_another_thread_is_refused(void **state)
     assert_int_equal(other_thread_rc, -EPERM);
 }
 
+/* The threads rule's other half: one context per thread, each serving its
+ * own connections at the same time, without sharing anything. */
+typedef struct thread_run {
+    echo_run echo;
+    int index, run_rc;
+    bool created;
+} thread_run;
+
+static void *loop_thread(void *arg)
+{
+    thread_run *t = arg;
+    ctx = coro_ctx_create("loop#%d", t->index);
+    if (!ctx) return NULL;
+    t->created = true;
+    t->echo.listener = coro_listen(ctx, "127.0.0.1", 0, 256);
+    if (t->echo.listener) {
+        t->echo.port = coro_sock_port(t->echo.listener);
+        coro_spawn(acceptor, &t->echo, "acceptor");
+        for (long c = 0; c < t->echo.conns; c++) coro_spawn(checker, &t->echo, "client#%ld", c);
+        t->run_rc = coro_ctx_run(ctx);
+        coro_close(t->echo.listener);
+    }
+    coro_ctx_destroy(ctx);
+    return NULL;
+}
+
+static void test_one_context_per_thread(void **state)
+{
+    (void)state;
+    thread_run t[2];
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++) {
+        t[i] = (thread_run){.index = i + 1, .run_rc = -1};
+        t[i].echo = (echo_run){.host = "127.0.0.1", .conns = 40, .msgs = 20, .size = 700};
+        pthread_create(&th[i], NULL, loop_thread, &t[i]);
+    }
+    for (int i = 0; i < 2; i++) pthread_join(th[i], NULL);
+    for (int i = 0; i < 2; i++) {
+        assert_true(t[i].created);
+        assert_int_equal(t[i].run_rc, 0);
+        assert_int_equal(t[i].echo.failures, 0);
+        assert_int_equal(t[i].echo.verified, 40 * 20);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -587,6 +634,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_post_and_stop_from_another_thread, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_on_another_thread_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_one_context_per_thread, setup, teardown),
     };
     return cmocka_run_group_tests_name("io", tests, NULL, NULL);
 }
