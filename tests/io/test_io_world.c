@@ -157,7 +157,8 @@ static void *server_thread(void *arg)
     (void)arg;
     server_ctx = coro_ctx_create("server-loop");
     coro_sock *l = coro_listen(server_ctx, "127.0.0.1", 0, 4);
-    server_port = coro_sock_port(l);
+    /* Published to the test thread, which polls it. */
+    __atomic_store_n(&server_port, coro_sock_port(l), __ATOMIC_SEQ_CST);
     coro_spawn(one_echo, l, "echo");
     coro_ctx_run(server_ctx);
     coro_ctx_destroy(server_ctx);
@@ -174,7 +175,7 @@ static void test_socat_talks_to_our_server(void **state)
     for (int i = 0; i < 200 && !__atomic_load_n(&server_port, __ATOMIC_SEQ_CST); i++) usleep(5000);
     char cmd[256];
     snprintf(cmd, sizeof cmd, "printf 'hello from socat\\n' | socat -t 2 - TCP:127.0.0.1:%d",
-             server_port);
+             __atomic_load_n(&server_port, __ATOMIC_SEQ_CST));
     FILE *p = popen(cmd, "r");
     char out[128] = {0};
     size_t n = fread(out, 1, sizeof out - 1, p);
