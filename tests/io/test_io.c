@@ -553,6 +553,18 @@ static void test_post_and_stop_from_another_thread(void **state)
     assert_int_equal(coro_ctx_run(ctx), 0);
 }
 
+static void test_stop_before_run_is_kept(void **state)
+{
+    (void)state;
+    quit_forever = 0;
+    coro_spawn(forever, NULL, "forever");
+    /* As another thread might: the stop arrives before run() starts. */
+    coro_ctx_stop(ctx);
+    assert_int_equal(coro_ctx_run(ctx), 0); /* returns instead of looping forever */
+    quit_forever = 1;
+    assert_int_equal(coro_ctx_run(ctx), 0); /* the stop was consumed */
+}
+
 static int other_thread_rc;
 
 static void *run_elsewhere(void *arg)
@@ -633,6 +645,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_slow_reader_is_bounded_by_water_marks, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_post_and_stop_from_another_thread, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stop_before_run_is_kept, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_on_another_thread_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_one_context_per_thread, setup, teardown),
     };

@@ -66,7 +66,9 @@ CORO_API coro_ctx *coro_ctx_current(void);
  */
 CORO_API int coro_ctx_run(coro_ctx *ctx);
 
-/* Make run() return at its next iteration. Any thread. */
+/* Make run() return at its next turn, once the coroutines already ready
+ * have run. Any thread. A stop sent while run() is not running makes the
+ * next run() return; run() consumes it. Suspended coroutines stay so. */
 CORO_API void coro_ctx_stop(coro_ctx *ctx);
 
 /*

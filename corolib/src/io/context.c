@@ -334,9 +334,11 @@ int coro_ctx_run(coro_ctx *c)
     if (c->running)
         return coro__fail(NULL, 0, EBUSY, "coro_ctx_run(%s): already running", c->named.name);
     c->running = true;
-    atomic_store(&c->stop, false);
+    /* A stop sent before run() started counts: clearing it here would lose
+     * a stop() that another thread sent while this one was starting up. */
     while (turn(c, true)) {
     }
+    atomic_store(&c->stop, false); /* consumed: the next run() runs */
     c->running = false;
     return 0;
 }
