@@ -29,7 +29,7 @@ typedef struct node {
 typedef struct edge {
     size_t a, b;
     const char *label; /* interned */
-    int style;         /* 0 solid, 1 dashed, 2 bold, 3 dotted, 4 return */
+    int style;         /* 0 solid, 1 dashed, 2 bold, 3 dotted, 4 return, 5 waits on */
     uint64_t count;
 } edge;
 
@@ -211,6 +211,17 @@ int vz_view_graph(const vz_trace *t, const vz_opts *o, FILE *out)
                              cause_label(ev), 0);
             }
             break;
+        case CORO_EV_SUSPEND:
+            /* Waiting on a synchronisation object: an edge to the object. */
+            if (ev->obj.id && ev->reason &&
+                (!strcmp(ev->reason, "lock") || !strcmp(ev->reason, "cond") ||
+                 !strcmp(ev->reason, "channel") || !strcmp(ev->reason, "waitgroup"))) {
+                char label[48];
+                snprintf(label, sizeof label, "waits (%s)", ev->reason);
+                add_edge(&g, co, node_for(&g, &m, ev->obj.id, ev->obj.name, o->fold),
+                         vz_intern(label), 5);
+            }
+            break;
         case CORO_EV_EPOLL_DISPATCH:
         case CORO_EV_TIMER:
             if (ev->obj.id)
@@ -273,10 +284,12 @@ int vz_view_graph(const vz_trace *t, const vz_opts *o, FILE *out)
                     n->members > 1 ? ", fillcolor=\"#fff4d6\"" : "");
         fprintf(out, "];\n");
     }
-    static const char *styles[] = {
-        "style=solid, color=\"#2a7a2a\"", "style=dashed, color=\"#777777\"",
-        "style=bold, penwidth=2, color=\"#b06000\"", "style=dotted, color=\"#2040a0\"",
-        "style=dashed, color=\"#b06000\", arrowhead=empty"};
+    static const char *styles[] = {"style=solid, color=\"#2a7a2a\"",
+                                   "style=dashed, color=\"#777777\"",
+                                   "style=bold, penwidth=2, color=\"#b06000\"",
+                                   "style=dotted, color=\"#2040a0\"",
+                                   "style=dashed, color=\"#b06000\", arrowhead=empty",
+                                   "style=dotted, color=\"#a02020\", arrowhead=open"};
     for (size_t i = 0; i < g.ne; i++) {
         edge *e = &g.edges[i];
         if (!g.nodes[e->a].kept || !g.nodes[e->b].kept) continue;

@@ -117,6 +117,11 @@ int coro__stack_alloc(coro__stack *s, size_t usable, size_t record_size, const c
 void coro__stack_free(coro__stack *s);
 size_t coro__stack_round(size_t usable);
 
+/* ---- sync/waitq.c ---- */
+/* Trace an error naming each coroutine stuck on a sync object; returns how
+ * many (a deadlock: nothing can wake them). */
+size_t coro__sync_report_stuck(void);
+
 /* ---- overflow.c ---- */
 /* Install the guard-page SIGSEGV handler and this thread's signal stack. */
 void coro__overflow_thread_init(void);

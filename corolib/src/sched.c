@@ -9,6 +9,7 @@
  */
 #include <string.h>
 
+#include "coro/sync.h"
 #include "coro_int.h"
 
 void coro__rq_push(coro__thread *t, coro_t *co)
@@ -89,5 +90,8 @@ size_t coro_run(void)
         coro__run_ready(co);
         n++;
     }
+    /* Without an event loop nothing else can wake a coroutine blocked on a
+     * mutex, channel, ...: say so, naming each. */
+    if (!t->drive && coro_sync_blocked()) coro__sync_report_stuck();
     return n;
 }

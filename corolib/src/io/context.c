@@ -19,6 +19,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "coro/sync.h"
 #include "io_int.h"
 
 static _Thread_local coro_ctx *thread_ctx;
@@ -340,5 +341,10 @@ int coro_ctx_run(coro_ctx *c)
     }
     atomic_store(&c->stop, false); /* consumed: the next run() runs */
     c->running = false;
+    /* Nothing left that could wake the coroutines blocked on sync objects. */
+    if (!atomic_load(&c->stop) && coro_sync_blocked()) {
+        coro__sync_report_stuck();
+        return -EDEADLK;
+    }
     return 0;
 }
