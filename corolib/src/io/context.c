@@ -339,12 +339,12 @@ int coro_ctx_run(coro_ctx *c)
      * a stop() that another thread sent while this one was starting up. */
     while (turn(c, true)) {
     }
-    atomic_store(&c->stop, false); /* consumed: the next run() runs */
     c->running = false;
     /* Nothing left that could wake the coroutines blocked on sync objects. */
     if (!atomic_load(&c->stop) && coro_sync_blocked()) {
         coro__sync_report_stuck();
         return -EDEADLK;
     }
+    atomic_store(&c->stop, false); /* consumed: the next run() runs */
     return 0;
 }
