@@ -442,6 +442,73 @@ static void test_close_cancels_and_double_wait_is_refused(void **state)
     assert_non_null(strstr(coro_last_error(), "already waits to read"));
 }
 
+/* Cancelling a wait without closing: the call returns -ECANCELED, the
+ * socket stays usable, a sleep ends early, a second cancel finds nothing. */
+typedef struct cancel_wait_run {
+    coro_t *reader, *sleeper;
+    coro_sock *l, *c, *a;
+    ssize_t first_rc, second_rc;
+    int sleep_rc, again_rc, none_rc;
+    int64_t slept_ms;
+    char got[8];
+} cancel_wait_run;
+
+static void *cancel_reader(void *arg)
+{
+    cancel_wait_run *r = arg;
+    char buf[8] = {0};
+    r->first_rc = coro_recv(r->a, buf, sizeof buf, CORO_FOREVER);
+    /* The same socket, after the cancel: data sent later arrives. */
+    r->second_rc = coro_recv(r->a, r->got, sizeof r->got - 1, 2000);
+    return NULL;
+}
+
+static void *cancel_sleeper(void *arg)
+{
+    cancel_wait_run *r = arg;
+    int64_t t0 = coro_now_ms();
+    r->sleep_rc = coro_sleep(100000);
+    r->slept_ms = coro_now_ms() - t0;
+    return NULL;
+}
+
+static void *canceller(void *arg)
+{
+    cancel_wait_run *r = arg;
+    r->l = coro_listen(ctx, "127.0.0.1", 0, 4);
+    r->c = coro_connect(ctx, "127.0.0.1", coro_sock_port(r->l), 1000);
+    r->a = coro_accept(r->l, 1000);
+    r->reader = coro_spawn(cancel_reader, r, "reader");
+    r->sleeper = coro_spawn(cancel_sleeper, r, "sleeper");
+    coro_sleep(20);
+    assert_int_equal(coro_cancel_wait(r->reader), 0);
+    assert_int_equal(coro_cancel_wait(r->sleeper), 0);
+    r->again_rc = coro_cancel_wait(r->sleeper); /* already woken */
+    r->none_rc = coro_cancel_wait(coro_self()); /* running, not waiting */
+    coro_sleep(20);
+    coro_send_all(r->c, "late", 4, 1000);
+    coro_sleep(20);
+    coro_close(r->a);
+    coro_close(r->c);
+    coro_close(r->l);
+    return NULL;
+}
+
+static void test_cancel_wait_keeps_the_socket(void **state)
+{
+    (void)state;
+    cancel_wait_run r = {0};
+    coro_spawn(canceller, &r, "canceller");
+    assert_int_equal(coro_ctx_run(ctx), 0);
+    assert_int_equal(r.first_rc, -ECANCELED);
+    assert_int_equal(r.second_rc, 4);
+    assert_string_equal(r.got, "late");
+    assert_int_equal(r.sleep_rc, -ECANCELED);
+    assert_true(r.slept_ms < 1000);
+    assert_int_equal(r.again_rc, -ESRCH);
+    assert_int_equal(r.none_rc, -ESRCH);
+}
+
 static void test_misuse_outside_coroutines(void **state)
 {
     (void)state;
@@ -641,6 +708,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_connect_and_send_deadlines, setup, teardown),
         cmocka_unit_test_setup_teardown(test_close_cancels_and_double_wait_is_refused, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_cancel_wait_keeps_the_socket, setup, teardown),
         cmocka_unit_test_setup_teardown(test_misuse_outside_coroutines, setup, teardown),
         cmocka_unit_test_setup_teardown(test_slow_reader_is_bounded_by_water_marks, setup,
                                         teardown),

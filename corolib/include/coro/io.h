@@ -15,11 +15,11 @@
  * operation, no timer, or when coro_ctx_stop() was called.
  *
  * Sockets are non-blocking; a call that would block suspends the calling
- * coroutine until its fd is ready, the deadline passes (-ETIMEDOUT) or the
- * socket is closed (-ECANCELED). Errors are negative errno values and go
- * to the one coroutine concerned: a peer that resets a connection ends that
- * coroutine's recv with -ECONNRESET, never the server. SIGPIPE is never
- * raised (MSG_NOSIGNAL).
+ * coroutine until its fd is ready, the deadline passes (-ETIMEDOUT), or the
+ * socket is closed or coro_cancel_wait() is called (-ECANCELED). Errors are
+ * negative errno values and go to the one coroutine concerned: a peer that
+ * resets a connection ends that coroutine's recv with -ECONNRESET, never the
+ * server. SIGPIPE is never raised (MSG_NOSIGNAL).
  *
  * Timeouts are in milliseconds; CORO_FOREVER (-1) waits without a deadline.
  */
@@ -79,11 +79,22 @@ CORO_API int coro_ctx_post(coro_ctx *ctx, void (*fn)(void *arg), void *arg);
 
 /* ---- timers ------------------------------------------------------------- */
 
-/* Suspend the running coroutine for ms milliseconds. Returns 0, or -EPERM
- * outside a coroutine run by a context. Traces suspend (reason timer),
- * timer, resume (cause timer). */
+/* Suspend the running coroutine for ms milliseconds. Returns 0, -ECANCELED
+ * (coro_cancel_wait), or -EPERM outside a coroutine run by a context.
+ * Traces suspend (reason timer), timer, resume (cause timer). */
 #define coro_sleep(ms) coro_sleep_at(__FILE__, __LINE__, (ms))
 CORO_API int coro_sleep_at(const char *file, int line, int64_t ms);
+
+/*
+ * Cancel the wait co is suspended in on this thread's context (recv, send,
+ * accept, connect, a writer's wait, coro_wait_fd, coro_sleep): co is made
+ * ready and that call returns -ECANCELED (accept and connect: NULL with
+ * errno ECANCELED). The socket stays open and usable. Returns 0, -ESRCH
+ * (co is not in such a wait, or was already woken), -EPERM (this thread has
+ * no context). Does not suspend. Traces wake (cause "wake", obj the socket
+ * or the context), then resume when co runs.
+ */
+CORO_API int coro_cancel_wait(coro_t *co);
 
 /* Milliseconds on the loop's monotonic clock. */
 CORO_API int64_t coro_now_ms(void);

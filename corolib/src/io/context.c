@@ -157,6 +157,8 @@ static void run_posts(coro_ctx *c)
 
 void coro__io_wake(coro_ctx *c, coro__waiter *w, int result, const char *cause, uint32_t events)
 {
+    if (w->woken) return;
+    w->woken = true;
     coro__timer_del(c, &w->timer);
     if (w->sock && w->sock->waiter[w->dir] == w) w->sock->waiter[w->dir] = NULL;
     w->result = result;
@@ -178,6 +180,35 @@ int coro__io_register(coro_ctx *c, coro_sock *s)
     struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = s};
     if (s->listener) ev.events = EPOLLIN | EPOLLET;
     return epoll_ctl(c->epfd, EPOLL_CTL_ADD, s->fd, &ev) == 0 ? 0 : -errno;
+}
+
+/* Suspend in w, listed so that coro_cancel_wait can find it. */
+static void wait_in(coro_ctx *c, coro__waiter *w, const char *file, int line, const char *reason,
+                    const char *detail, const coro_named *obj)
+{
+    w->next = c->waiters;
+    if (c->waiters) c->waiters->prev = w;
+    c->waiters = w;
+    c->waiting++;
+    coro__suspend(file, line, reason, detail, coro_named_ref(obj));
+    c->waiting--;
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        c->waiters = w->next;
+    if (w->next) w->next->prev = w->prev;
+}
+
+int coro_cancel_wait(coro_t *co)
+{
+    coro_ctx *c = thread_ctx;
+    if (!c) return coro__fail(NULL, 0, EPERM, "coro_cancel_wait: this thread has no context");
+    for (coro__waiter *w = c->waiters; w; w = w->next)
+        if (w->co == co && !w->woken) {
+            coro__io_wake(c, w, -ECANCELED, "wake", 0);
+            return 0;
+        }
+    return -ESRCH;
 }
 
 int coro__io_wait(const char *file, int line, coro_sock *s, int dir, int64_t timeout_ms,
@@ -205,9 +236,7 @@ int coro__io_wait_why(const char *file, int line, coro_sock *s, int dir, int64_t
     if (timeout_ms >= 0) coro__timer_add(c, &w.timer, coro__now_ms() + timeout_ms);
     char detail[96];
     snprintf(detail, sizeof detail, "%s fd=%d", what, s->fd);
-    c->waiting++;
-    coro__suspend(file, line, reason, detail, coro_named_ref(&s->named));
-    c->waiting--;
+    wait_in(c, &w, file, line, reason, detail, &s->named);
     return w.result;
 }
 
@@ -224,9 +253,7 @@ int coro_sleep_at(const char *file, int line, int64_t ms)
     coro__timer_add(c, &w.timer, coro__now_ms() + (ms > 0 ? ms : 0));
     char detail[48];
     snprintf(detail, sizeof detail, "sleep %lld ms", (long long)ms);
-    c->waiting++;
-    coro__suspend(file, line, "timer", detail, coro_named_ref(&c->named));
-    c->waiting--;
+    wait_in(c, &w, file, line, "timer", detail, &c->named);
     return w.result;
 }
 

@@ -28,9 +28,11 @@ typedef struct coro__timer {
 struct coro__waiter {
     coro_t *co;
     int result; /* set by whoever wakes it: 0, -ETIMEDOUT, -ECANCELED */
+    bool woken; /* already on the ready queue: a second wake would run it twice */
     coro_sock *sock;
     int dir;
     coro__timer timer;
+    coro__waiter *prev, *next; /* the context's list of waits, for coro_cancel_wait */
 };
 
 typedef struct coro__post {
@@ -47,6 +49,7 @@ struct coro_ctx {
     atomic_bool stop;
     uint64_t waits; /* epoll_wait calls, numbered in the trace */
     size_t waiting; /* coroutines suspended on an fd or a timer */
+    coro__waiter *waiters;
     /* the timer heap */
     coro__timer **heap;
     size_t nheap, heap_cap;
