@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -246,6 +247,40 @@ static void test_peer_reset_ends_only_that_connection(void **state)
     coro_close(r.listener);
     assert_int_equal(r.first_error, -ECONNRESET);
     assert_int_equal(r.later_ok, 5);
+}
+
+/* Writing to a peer that has gone: -EPIPE (or -ECONNRESET) to the writer,
+ * and no SIGPIPE, which here keeps its default action of killing us. */
+typedef struct pipe_run {
+    ssize_t first, later;
+} pipe_run;
+
+static void *write_to_gone_peer(void *arg)
+{
+    pipe_run *r = arg;
+    coro_sock *l = coro_listen(ctx, "127.0.0.1", 0, 4);
+    coro_sock *c = coro_connect(ctx, "127.0.0.1", coro_sock_port(l), 1000);
+    coro_sock *a = coro_accept(l, 1000);
+    coro_close(c);
+    coro_sleep(10);
+    r->first = coro_send(a, "x", 1, 1000); /* accepted locally; the peer answers RST */
+    coro_sleep(20);
+    r->later = coro_send(a, "y", 1, 1000);
+    coro_close(a);
+    coro_close(l);
+    return NULL;
+}
+
+static void test_send_to_closed_peer_is_epipe_not_sigpipe(void **state)
+{
+    (void)state;
+    void (*old)(int) = signal(SIGPIPE, SIG_DFL);
+    pipe_run r = {0};
+    coro_spawn(write_to_gone_peer, &r, "writer");
+    assert_int_equal(coro_ctx_run(ctx), 0);
+    signal(SIGPIPE, old);
+    assert_int_equal(r.first, 1);
+    assert_true(r.later == -EPIPE || r.later == -ECONNRESET);
 }
 
 /* ---- timers and deadlines ------------------------------------------------ */
@@ -703,6 +738,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_echo_unix, setup, teardown),
         cmocka_unit_test_setup_teardown(test_2000_connections, setup, teardown),
         cmocka_unit_test_setup_teardown(test_peer_reset_ends_only_that_connection, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_send_to_closed_peer_is_epipe_not_sigpipe, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_timers_fire_within_tolerance, setup, teardown),
         cmocka_unit_test_setup_teardown(test_accept_deadline, setup, teardown),
         cmocka_unit_test_setup_teardown(test_connect_and_send_deadlines, setup, teardown),
