@@ -173,6 +173,13 @@ static inline void landed(coro__thread *t, coro_t *self)
     (void)self;
 #endif
     if (t->reap) reap(t);
+    if (t->ws_pending && !t->current->ws) {
+        /* back on a worker's own stack: the coroutine that yielded is off
+         * its stack now, so another worker may take it */
+        coro_t *y = t->ws_pending;
+        t->ws_pending = NULL;
+        coro__ws_push(y);
+    }
 }
 
 /*
@@ -197,7 +204,11 @@ static inline __attribute__((always_inline)) void transfer(coro__thread *t, coro
     if (!to->tsan_fiber) to->tsan_fiber = __tsan_create_fiber(0);
     __tsan_switch_to_fiber(to->tsan_fiber, 0);
 #endif
+    if (__builtin_expect(from->ws != NULL, 0)) from->saved_errno = errno;
     coro__ctx_switch(&from->ctx, &to->ctx);
+    /* A scheduler coroutine may continue on another thread: t and errno's
+     * address would be the old thread's, so fetch them anew. */
+    if (__builtin_expect(from->ws != NULL, 0)) t = coro__ws_landed(from);
     landed(t, from);
 }
 
@@ -210,7 +221,9 @@ void coro__transfer(coro__thread *t, coro_t *from, coro_t *to, const char *cause
     transfer(t, from, to, cause, by, w, file, line);
 }
 
-static void finish(coro_t *co, void *result) __attribute__((noreturn));
+/* noinline: entry() must not keep the thread-local address it had before the
+ * body ran (a scheduler coroutine may finish on another thread). */
+static void finish(coro_t *co, void *result) __attribute__((noreturn, noinline));
 
 static void entry(void *arg)
 {
@@ -247,6 +260,7 @@ static void finish(coro_t *co, void *result)
     }
     co->awaiter = NULL;
     co->resumer = NULL;
+    if (co->ws) coro__ws_finished(co);
     if (co->detached) t->reap = co;
     transfer(t, co, next, cause, 0, NULL, NULL, 0);
     abort(); /* a dead coroutine is never switched to */
@@ -278,8 +292,8 @@ static void reap(coro__thread *t)
 
 /* ---- creating ----------------------------------------------------------- */
 
-static coro_t *create(const char *file, int line, const coro_attr *attr, const char *fn_name,
-                      coro_fn fn, void *arg, const char *fmt, va_list ap)
+coro_t *coro__create(const char *file, int line, const coro_attr *attr, const char *fn_name,
+                     coro_fn fn, void *arg, const char *fmt, va_list ap)
 {
     coro__thread *t = coro__thread_get();
     if (!fn) {
@@ -313,7 +327,7 @@ coro_t *coro_create_at(const char *file, int line, const coro_attr *attr, const 
 {
     va_list ap;
     va_start(ap, fmt);
-    coro_t *co = create(file, line, attr, fn_name, fn, arg, fmt, ap);
+    coro_t *co = coro__create(file, line, attr, fn_name, fn, arg, fmt, ap);
     va_end(ap);
     return co;
 }
@@ -323,10 +337,14 @@ coro_t *coro_spawn_at(const char *file, int line, const coro_attr *attr, const c
 {
     va_list ap;
     va_start(ap, fmt);
-    coro_t *co = create(file, line, attr, fn_name, fn, arg, fmt, ap);
+    coro_t *co = coro__create(file, line, attr, fn_name, fn, arg, fmt, ap);
     va_end(ap);
     if (!co) return NULL;
     co->detached = true;
+    if (coro__t.current->ws) { /* spawned by a scheduler coroutine: stays on the scheduler */
+        co->ws = coro__t.current->ws;
+        coro__ws_count(co);
+    }
     coro__wakeinfo w = {.cause = "start", .by = coro__t.current->named.id};
     coro__wake(co, &w, file, line);
     return co;
@@ -438,7 +456,12 @@ void coro_yield_at(const char *file, int line)
     }
     self->state = CORO_SUSPENDED;
     self->block = CORO__BLOCK_NONE;
-    if (self->scheduled) {
+    if (self->scheduled && self->ws) {
+        /* queued by the worker once we are off this stack (ws.c) */
+        self->wake = (coro__wakeinfo){.cause = "ready", .by = self->named.id};
+        self->state = CORO_READY;
+        t->ws_pending = self;
+    } else if (self->scheduled) {
         coro__wakeinfo w = {.cause = "ready", .by = self->named.id};
         coro__wake(self, &w, file, line);
     }

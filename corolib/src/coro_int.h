@@ -82,6 +82,8 @@ struct coro {
     coro__stack stack;
     const char *fn_name;
 
+    struct coro_ws *ws;    /* the work-stealing scheduler it belongs to, or NULL */
+    int saved_errno;       /* errno travels with a coroutine that migrates */
     void *asan_fake_stack; /* AddressSanitizer's per-fiber bookkeeping */
     void *tsan_fiber;      /* ThreadSanitizer's fiber handle */
 };
@@ -92,7 +94,8 @@ typedef struct coro__thread {
     coro_t *current; /* the running coroutine */
     coro_t *rq_head, *rq_tail;
     size_t rq_len;
-    coro_t *reap; /* a detached coroutine that finished: freed once off its stack */
+    coro_t *reap;       /* a detached coroutine that finished: freed once off its stack */
+    coro_t *ws_pending; /* a scheduler coroutine that yielded: queued once off its stack */
     /* One iteration of an event loop, set by an io_context while it runs, so
      * that main's coro_await() can wait for io-driven children. Returns
      * false when nothing can ever make progress. */
@@ -116,6 +119,16 @@ int coro__fail(const char *file, int line, int err, const char *fmt, ...) CORO_P
 int coro__stack_alloc(coro__stack *s, size_t usable, size_t record_size, const char *who);
 void coro__stack_free(coro__stack *s);
 size_t coro__stack_round(size_t usable);
+
+/* ---- ws.c: the work-stealing scheduler ---- */
+void coro__ws_push(coro_t *co);
+void coro__ws_finished(coro_t *co);
+void coro__ws_count(coro_t *co);
+/* After a switch on a coroutine that may have migrated: the current
+ * thread's state, fetched anew, with the coroutine's errno restored. */
+coro__thread *coro__ws_landed(coro_t *self);
+coro_t *coro__create(const char *file, int line, const coro_attr *attr, const char *fn_name,
+                     coro_fn fn, void *arg, const char *fmt, va_list ap);
 
 /* ---- sync/waitq.c ---- */
 /* Trace an error naming each coroutine stuck on a sync object; returns how

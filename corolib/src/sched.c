@@ -49,7 +49,6 @@ void coro__wake(coro_t *co, const coro__wakeinfo *w, const char *file, int line)
     }
     co->state = CORO_READY;
     co->block = CORO__BLOCK_NONE;
-    coro__rq_push(t, co);
     if (CORO_TRACE_ON()) {
         bool first = w->cause[0] == 's' && w->cause[1] == 't'; /* "start" */
         coro_trace_ev ev = {.kind = first ? CORO_EV_SPAWN : CORO_EV_WAKE, .cause = w->cause};
@@ -68,6 +67,11 @@ void coro__wake(coro_t *co, const coro__wakeinfo *w, const char *file, int line)
         ev.has |= w->has;
         coro_trace_emit(&ev);
     }
+    /* After the event: once queued on a scheduler, another thread may run it. */
+    if (co->ws)
+        coro__ws_push(co);
+    else
+        coro__rq_push(t, co);
 }
 
 void coro__run_ready(coro_t *co)

@@ -339,6 +339,12 @@ static void test_deadlock_names_each_stuck_coroutine(void **state)
     /* The stuck coroutines are abandoned with their stacks: acceptable for
      * a test of a bug; the objects must not be destroyed while waited on. */
     assert_int_equal(coro_chan_destroy(ch), -EBUSY);
+    /* Closing the channel frees worker#1 (with -EPIPE); worker#2 stays stuck
+     * on the mutex whose holder is gone, which is the bug being shown. */
+    coro_chan_close(ch);
+    coro_run();
+    assert_int_equal(coro_sync_blocked(), 1);
+    assert_int_equal(coro_chan_destroy(ch), 0);
 }
 
 int main(void)
