@@ -13,6 +13,7 @@
  * "out of memory" with 20 GiB free sends people the wrong way.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -42,6 +43,15 @@ typedef struct pooled {
 static _Thread_local pooled *pool_head;
 static _Thread_local size_t pool_len;
 static size_t pool_limit = 64;
+
+/* A second, shared pool behind the per-thread ones, for stacks that one
+ * thread frees and another allocates (a producer spawning coroutines that
+ * workers finish): without it every such coroutine paid for a fresh mmap.
+ * Touched only when a thread's own pool is empty or full. */
+static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
+static pooled *shared_head;
+static size_t shared_len;
+#define SHARED_LIMIT 1024
 
 static size_t page_size(void)
 {
@@ -124,6 +134,22 @@ int coro__stack_alloc(coro__stack *s, size_t usable, size_t record_size, const c
         }
     }
 
+    pthread_mutex_lock(&shared_lock);
+    for (pooled **pp = &shared_head; *pp; pp = &(*pp)->next) {
+        pooled *p = *pp;
+        if (p->st.size == usable && p->st.map_size == map_size) {
+            *pp = p->next;
+            shared_len--;
+            *s = p->st;
+            pthread_mutex_unlock(&shared_lock);
+#if defined(CORO_ASAN)
+            __asan_unpoison_memory_region(s->lo, s->size);
+#endif
+            return 0;
+        }
+    }
+    pthread_mutex_unlock(&shared_lock);
+
     void *map = mmap(NULL, map_size, PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
     if (map == MAP_FAILED) {
@@ -173,6 +199,19 @@ void coro__stack_free(coro__stack *s)
         pool_head = p;
         pool_len++;
         return;
+    }
+    if (pool_limit) {
+        pthread_mutex_lock(&shared_lock);
+        if (shared_len < SHARED_LIMIT) {
+            pooled *p = s->lo;
+            p->st = *s;
+            p->next = shared_head;
+            shared_head = p;
+            shared_len++;
+            pthread_mutex_unlock(&shared_lock);
+            return;
+        }
+        pthread_mutex_unlock(&shared_lock);
     }
     unmap(s);
 }

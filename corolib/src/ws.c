@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,13 +172,22 @@ static void *worker_main(void *arg)
     self_worker = me;
     coro__thread_get();
     coro_rename(coro_self(), "worker#%d", me->index);
+    int spins = 0;
     for (;;) {
         coro_t *co = find_work(me);
         if (co) {
+            spins = 0;
             coro__run_ready(co); /* a yield is queued by landed() (coro.c) */
             continue;
         }
         if (atomic_load(&ws->live) == 0 && atomic_load(&ws->closing)) break;
+        /* Look again a few times before sleeping: work often appears within
+         * microseconds, and a sleep and wake-up cost more than that. */
+        if (++spins < 64) {
+            sched_yield();
+            continue;
+        }
+        spins = 0;
         /* Idle: sleep until nudged, or briefly (a steal may become possible). */
         pthread_mutex_lock(&ws->idle_lock);
         atomic_fetch_add(&ws->idle_workers, 1);
