@@ -204,11 +204,11 @@ static inline __attribute__((always_inline)) void transfer(coro__thread *t, coro
     if (!to->tsan_fiber) to->tsan_fiber = __tsan_create_fiber(0);
     __tsan_switch_to_fiber(to->tsan_fiber, 0);
 #endif
-    if (__builtin_expect(from->ws != NULL, 0)) from->saved_errno = errno;
+    from->saved_errno = errno; /* kept in case it is handed to another thread */
     coro__ctx_switch(&from->ctx, &to->ctx);
     /* A scheduler coroutine may continue on another thread: t and errno's
      * address would be the old thread's, so fetch them anew. */
-    if (__builtin_expect(from->ws != NULL, 0)) t = coro__ws_landed(from);
+    if (__builtin_expect(from->migrates, 0)) t = coro__ws_landed(from);
     landed(t, from);
 }
 
@@ -343,6 +343,7 @@ coro_t *coro_spawn_at(const char *file, int line, const coro_attr *attr, const c
     co->detached = true;
     if (coro__t.current->ws) { /* spawned by a scheduler coroutine: stays on the scheduler */
         co->ws = coro__t.current->ws;
+        co->migrates = true;
         coro__ws_count(co);
     }
     coro__wakeinfo w = {.cause = "start", .by = coro__t.current->named.id};

@@ -83,6 +83,7 @@ struct coro {
     const char *fn_name;
 
     struct coro_ws *ws;    /* the work-stealing scheduler it belongs to, or NULL */
+    bool migrates;         /* may continue on another thread (ws, coro_ctx_send) */
     int saved_errno;       /* errno travels with a coroutine that migrates */
     void *asan_fake_stack; /* AddressSanitizer's per-fiber bookkeeping */
     void *tsan_fiber;      /* ThreadSanitizer's fiber handle */

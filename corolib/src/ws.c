@@ -241,6 +241,7 @@ coro_t *coro_ws_spawn_at(const char *file, int line, coro_ws *ws, const char *fn
     if (!co) return NULL;
     co->detached = true;
     co->ws = ws;
+    co->migrates = true;
     atomic_fetch_add(&ws->live, 1);
     coro__wakeinfo w = {.cause = "start", .by = coro__t.current->named.id};
     coro__wake(co, &w, file, line);

@@ -77,6 +77,18 @@ CORO_API void coro_ctx_stop(coro_ctx *ctx);
  */
 CORO_API int coro_ctx_post(coro_ctx *ctx, void (*fn)(void *arg), void *arg);
 
+/*
+ * Hand coroutine co to another thread's context: it continues there, in
+ * that loop's ready queue (traced as a post, then a resume with cause
+ * "post" on the other thread). co must not be running or waiting: created
+ * and never run, or suspended by coro_yield() outside a scheduler. From
+ * then on it belongs to that thread; a coroutine must never be resumed on
+ * two threads. errno travels with it; the rule of coro/ws.h about errno and
+ * thread-locals applies to its code. Returns 0, -EBUSY (running, ready or
+ * waiting), -EINVAL.
+ */
+CORO_API int coro_ctx_send(coro_ctx *to, coro_t *co);
+
 /* ---- timers ------------------------------------------------------------- */
 
 /* Suspend the running coroutine for ms milliseconds. Returns 0, -ECANCELED

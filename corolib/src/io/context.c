@@ -375,3 +375,31 @@ int coro_ctx_run(coro_ctx *c)
     atomic_store(&c->stop, false); /* consumed: the next run() runs */
     return 0;
 }
+
+/* Runs on the receiving thread, from its loop. */
+static void receive(void *arg)
+{
+    coro_t *co = arg;
+    coro__wakeinfo w = {.cause = "post", .by = coro__thread_get()->current->named.id};
+    w.obj = coro_named_ref(&coro_ctx_current()->named);
+    coro__wake(co, &w, NULL, 0);
+}
+
+int coro_ctx_send(coro_ctx *to, coro_t *co)
+{
+    if (!to || !co || coro_is_main(co)) return -EINVAL;
+    if (co->state == CORO_RUNNING || co->state == CORO_READY || co->state == CORO_DEAD ||
+        (co->state == CORO_SUSPENDED && co->block != CORO__BLOCK_NONE) || co->awaiter)
+        return coro__fail(NULL, 0, EBUSY, "coro_ctx_send(%s): it is %s", co->named.name,
+                          coro_state_name(co->state));
+    co->migrates = true;
+    co->resumer = NULL;
+    co->block = CORO__BLOCK_EVENT; /* nobody here may resume it any more */
+    if (CORO_TRACE_ON()) {
+        coro_trace_ev ev = {.kind = CORO_EV_POST, .detail = "coroutine handed over"};
+        coro__ev_co(&ev, co);
+        ev.obj = coro_named_ref(&to->named);
+        coro_trace_emit(&ev);
+    }
+    return coro_ctx_post(to, receive, co);
+}
