@@ -73,7 +73,17 @@ big)
   "$cs" graph --max-nodes 50 "$work/big.jsonl" > "$work/big.dot" || fail "graph"
   grep -q "more nodes" "$work/big.dot" || fail "no summary node for what --max-nodes left out"
   "$cs" check "$work/big.jsonl" > /dev/null || fail "check"
-  echo "graph --fold of $n lines: $(awk "BEGIN{print $end - $start}") s" ;;
+  echo "graph --fold of $n lines: $(awk "BEGIN{print $end - $start}") s"
+  # No view may hang on it: each must finish (ctest's timeout is the judge).
+  "$cs" seq "$work/big.jsonl" > "$work/big-seq.dot" || fail "seq"
+  dot -Tsvg "$work/big-seq.dot" -o /dev/null || fail "seq DOT"
+  "$cs" states --fold "$work/big.jsonl" > /dev/null || fail "states"
+  "$cs" stats "$work/big.jsonl" > /dev/null || fail "stats"
+  "$cs" frame 600000 "$work/big.jsonl" > /dev/null || fail "frame"
+  "$cs" step --script "j 900000 n b q" "$work/big.jsonl" > /dev/null || fail "step"
+  "$cs" log --coro 'echo#77' "$work/big.jsonl" | grep -q "echo#77" || fail "log --coro"
+  "$cs" perfetto "$work/big.jsonl" > /dev/null || fail "perfetto"
+  echo "all views finished on $n lines in $(awk "BEGIN{print $(date +%s.%N) - $start}") s" ;;
 perfetto)
   for f in "$src"/tests/golden/expected/*.jsonl "$here/traces/gap.jsonl"; do
     "$cs" perfetto "$f" > "$work/p.json" || fail "perfetto $f"
