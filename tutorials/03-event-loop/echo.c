@@ -1,0 +1,49 @@
+/* Chapter 3: an echo over a Unix socket in one process and one loop, so the
+ * order of events (and the fds) is the same on every run; no deadlines, so
+ * no epoll_wait timeout depends on the wall clock. */
+#include <unistd.h>
+
+#include "coro/coro.h"
+#include "coro/io.h"
+
+#define PATH "/tmp/coroscope-tutorial-echo.sock"
+
+static void *echo(void *arg)
+{
+    coro_sock *l = arg;
+    coro_sock *c = coro_accept(l, CORO_FOREVER);
+    char buf[64];
+    ssize_t n;
+    while ((n = coro_recv(c, buf, sizeof buf, CORO_FOREVER)) > 0)
+        coro_send_all(c, buf, (size_t)n, CORO_FOREVER);
+    coro_close(c);
+    return NULL;
+}
+
+static void *client(void *arg)
+{
+    (void)arg;
+    coro_sock *s = coro_connect(coro_ctx_current(), PATH, 0, CORO_FOREVER);
+    char buf[8];
+    for (int i = 0; i < 2; i++) {
+        coro_send_all(s, "ping", 4, CORO_FOREVER);
+        coro_recv(s, buf, sizeof buf, CORO_FOREVER);
+        coro_log("got %.4s", buf);
+    }
+    coro_close(s);
+    return NULL;
+}
+
+int main(void)
+{
+    unlink(PATH);
+    coro_ctx *ctx = coro_ctx_create("loop");
+    coro_sock *l = coro_listen(ctx, PATH, 0, 4);
+    coro_spawn(echo, l, "echo#1");
+    coro_spawn(client, NULL, "client");
+    coro_ctx_run(ctx);
+    coro_close(l);
+    coro_ctx_destroy(ctx);
+    unlink(PATH);
+    return 0;
+}
