@@ -75,8 +75,10 @@ int main(int argc, char **argv)
     const char *host = "127.0.0.1";
     int port = 8080;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--host") && i + 1 < argc) host = argv[++i];
-        else if (!strcmp(argv[i], "--port") && i + 1 < argc) port = atoi(argv[++i]);
+        if (!strcmp(argv[i], "--host") && i + 1 < argc)
+            host = argv[++i];
+        else if (!strcmp(argv[i], "--port") && i + 1 < argc)
+            port = atoi(argv[++i]);
         else {
             printf("usage: %s [--host ADDR] [--port N]\nAnswers GET / with \"Hello, world\".\n",
                    argv[0]);

@@ -22,7 +22,10 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     buf->len = suggested;
 }
 
-static void on_close(uv_handle_t *h) { free(h); }
+static void on_close(uv_handle_t *h)
+{
+    free(h);
+}
 
 static void on_write(uv_write_t *req, int status)
 {
