@@ -36,10 +36,10 @@ static __attribute__((noinline)) void set_errno(int v)
 static void *traveller(void *arg)
 {
     (void)arg;
-    first_thread = pthread_self();
+    first_thread = which_thread();
     set_errno(4242);
     coro_yield(); /* back to main on the first thread, which sends us away */
-    second_thread = pthread_self();
+    second_thread = which_thread();
     atomic_store(&errno_seen, read_errno());
     atomic_store(&finished, true);
     return (void *)(intptr_t)7;

@@ -12,7 +12,8 @@
  *    another worker that address is the old thread's, and the coroutine
  *    uses another thread's errno (ThreadSanitizer reports it as a race).
  *    No compiler flag prevents this, so the rule is: in a coroutine that can
- *    migrate, read and write errno and thread-locals only through
+ *    migrate, read and write errno, thread-locals (and pthread_self(), also
+ *    const) only through
  *    non-inlined functions called after each suspension. The runtime itself
  *    follows it (coro.c fetches its thread state anew after every switch of
  *    a scheduler coroutine, in ws.c's coro__ws_landed).
