@@ -24,18 +24,18 @@ static atomic_bool finished;
 static pthread_t first_thread, second_thread;
 static atomic_int errno_seen;
 
-static __attribute__((noinline)) int read_errno(void)
+static __attribute__((noipa)) int read_errno(void)
 {
     return errno;
 }
-static __attribute__((noinline)) void set_errno(int v)
+static __attribute__((noipa)) void set_errno(int v)
 {
     errno = v;
 }
 
 /* pthread_self() is declared const too: called twice in one function, the
  * compiler may call it once, before the move (the -O2 asan build did). */
-static __attribute__((noinline)) pthread_t which_thread(void)
+static __attribute__((noipa)) pthread_t which_thread(void)
 {
     return pthread_self();
 }
@@ -82,8 +82,8 @@ static void test_a_coroutine_moves_to_another_threads_context(void **state)
     assert_true(pthread_equal(first_thread, pthread_self()));
     set_errno(1); /* this thread's errno changes meanwhile */
     assert_int_equal(coro_ctx_send(atomic_load(&other_ctx), t), 0);
-    /* It belongs to the other thread now. */
-    assert_int_equal(coro_resume(t), -EBUSY);
+    /* It belongs to the other thread now: not even asking its state here
+     * until that thread is done with it (that would be a data race). */
     pthread_join(th, NULL);
 
     assert_true(atomic_load(&finished));

@@ -82,11 +82,11 @@ typedef struct mover {
 /* Written inline as `errno = v` inside the loop, the compiler may compute
  * errno's address once, before the loop, and after a move to another worker
  * write the old thread's errno: ThreadSanitizer caught exactly that here. */
-static __attribute__((noinline)) int read_errno(void)
+static __attribute__((noipa)) int read_errno(void)
 {
     return errno;
 }
-static __attribute__((noinline)) void set_errno(int v)
+static __attribute__((noipa)) void set_errno(int v)
 {
     errno = v;
 }

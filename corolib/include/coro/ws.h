@@ -14,7 +14,9 @@
  *    No compiler flag prevents this, so the rule is: in a coroutine that can
  *    migrate, read and write errno, thread-locals (and pthread_self(), also
  *    const) only through
- *    non-inlined functions called after each suspension. The runtime itself
+ *    functions the compiler cannot see through, called after each suspension
+ *    (another translation unit, or GCC's __attribute__((noipa)): noinline
+ *    alone is not enough, GCC still proves such a function const). The runtime itself
  *    follows it (coro.c fetches its thread state anew after every switch of
  *    a scheduler coroutine, in ws.c's coro__ws_landed).
  *  - A coroutine runs on one worker at a time; it must not be resumed by
