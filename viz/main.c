@@ -39,6 +39,9 @@ static const view views[] = {
      "  open the output in ui.perfetto.dev: a track per coroutine, flows for spawn/await/wake\n"},
     {"step", vz_view_step, NULL, "step through the run, forward and back",
      "  --script \"n n b j 10 c NAME q\"  run these commands instead of reading a terminal\n"},
+    {"predict", vz_view_predict, NULL, "check a learner's predicted order of transfers",
+     "  PREDICTION        a file with one \"FROM -> TO\" per line (coroscope predict TRACE FILE)\n"
+     "  exits 4 at the first transfer that did not happen as predicted\n"},
     {"log", vz_view_log, NULL, "the annotated log, with filters",
      "  --coro NAME       events about this coroutine (or pattern, e.g. echo#*)\n"
      "  --fd N            events about this file descriptor\n"
@@ -70,9 +73,10 @@ static void usage(FILE *f)
 static void view_usage(const view *v, FILE *f)
 {
     fprintf(f,
-            "usage: coroscope %s [OPTIONS] %sTRACE\n\n%s.\n\noptions:\n%s"
+            "usage: coroscope %s [OPTIONS] %sTRACE%s\n\n%s.\n\noptions:\n%s"
             "  -o FILE           write to FILE%s\n  -h, --help        this help\n",
-            v->name, !strcmp(v->name, "frame") ? "N " : "", v->summary, v->options,
+            v->name, !strcmp(v->name, "frame") ? "N " : "",
+            !strcmp(v->name, "predict") ? " PREDICTION" : "", v->summary, v->options,
             v->engine ? " (.svg, .png, .pdf render through Graphviz; .dot keeps DOT)" : "");
 }
 
@@ -172,13 +176,16 @@ int main(int argc, char **argv)
             have_frame = true;
         } else if (!trace) {
             trace = a;
+        } else if (!strcmp(v->name, "predict") && !o.prediction) {
+            o.prediction = a;
         } else {
             fprintf(stderr, "coroscope %s: one trace at a time ('%s' and '%s')\n", v->name, trace,
                     a);
             return VZ_USAGE;
         }
     }
-    if (!trace || (!strcmp(v->name, "frame") && !have_frame)) {
+    if (!trace || (!strcmp(v->name, "frame") && !have_frame) ||
+        (!strcmp(v->name, "predict") && !o.prediction)) {
         view_usage(v, stderr);
         return VZ_USAGE;
     }

@@ -97,16 +97,17 @@ int vz_render(const char *dot_text, size_t len, const char *out, const char *eng
 /* ---- options shared by the views ---- */
 
 typedef struct vz_opts {
-    const char *out;    /* -o FILE */
-    bool fold;          /* --fold */
-    size_t max_nodes;   /* --max-nodes */
-    uint64_t from, to;  /* --from/--to seq window; 0 = open */
-    size_t first;       /* --first N */
-    const char *coro;   /* --coro NAME */
-    int fd;             /* --fd N, -1 = any */
-    int kind;           /* --kind K, -1 = any */
-    uint64_t frame;     /* frame N */
-    const char *script; /* step --script "n n b" */
+    const char *out;        /* -o FILE */
+    bool fold;              /* --fold */
+    size_t max_nodes;       /* --max-nodes */
+    uint64_t from, to;      /* --from/--to seq window; 0 = open */
+    size_t first;           /* --first N */
+    const char *coro;       /* --coro NAME */
+    int fd;                 /* --fd N, -1 = any */
+    int kind;               /* --kind K, -1 = any */
+    uint64_t frame;         /* frame N */
+    const char *script;     /* step --script "n n b" */
+    const char *prediction; /* predict: the learner's file */
     bool color;
     bool progress;
 } vz_opts;
@@ -120,6 +121,7 @@ int vz_view_frame(const vz_trace *t, const vz_opts *o, FILE *out);
 int vz_view_states(const vz_trace *t, const vz_opts *o, FILE *out);
 int vz_view_perfetto(const vz_trace *t, const vz_opts *o, FILE *out);
 int vz_view_step(const vz_trace *t, const vz_opts *o, FILE *out);
+int vz_view_predict(const vz_trace *t, const vz_opts *o, FILE *out);
 /* The state of the run after event index upto: the event, every live
  * coroutine and what it waits for, the ready queue, the await chains. */
 void vz_print_frame(const vz_trace *t, size_t upto, FILE *out, unsigned fmt_flags);

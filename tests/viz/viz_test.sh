@@ -117,5 +117,18 @@ golden_dot)
     done
   done
   exit $status ;;
+predict)
+  d=$src/tutorials/02-await
+  "$cs" predict "$d/await.jsonl" "$d/prediction.txt" > "$work/ok" || fail "the real order was refused: $(cat "$work/ok")"
+  grep -q "all 6 predicted transfers happened" "$work/ok" || fail "$(cat "$work/ok")"
+  "$cs" predict "$d/await.jsonl" "$d/prediction-first-guess.txt" > "$work/wrong"; rc=$?
+  [ $rc -eq 4 ] || fail "a wrong guess exited $rc, want 4"
+  grep -q "prediction-first-guess.txt:4: you predict child -> parent, but the run went child -> main (event 9)" "$work/wrong" || fail "$(cat "$work/wrong")"
+  # The chapter shows exactly this output (paths relative to the source tree).
+  (cd "$src" && "$cs" predict tutorials/02-await/await.jsonl tutorials/02-await/prediction-first-guess.txt) > "$work/shown" || true
+  while IFS= read -r l; do grep -qF -- "$l" "$d/README.md" || fail "the chapter does not show: $l"; done < "$work/shown"
+  printf 'main parent\n' > "$work/bad.txt"
+  "$cs" predict "$d/await.jsonl" "$work/bad.txt" 2> "$work/err"; [ $? -eq 2 ] || fail "bad prediction line"
+  grep -q 'bad.txt:1: expected "FROM -> TO"' "$work/err" || fail "$(cat "$work/err")" ;;
 *) fail "unknown case $case_" ;;
 esac
