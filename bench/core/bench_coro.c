@@ -19,22 +19,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "coro/coro.h"
 
 #define REPS 9
-
-static double now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 static void *yield_forever(void *arg)
 {
@@ -52,20 +40,20 @@ static double run_resume_yield(long n)
 {
     static coro_t *co;
     if (!co) co = coro_create(yield_forever, NULL, "pinger");
-    double t0 = now_ns();
+    double t0 = bench_now_ns();
     for (long i = 0; i < n; i++) coro_resume(co);
-    return (now_ns() - t0) / (double)n;
+    return (bench_now_ns() - t0) / (double)n;
 }
 
 static double run_create_destroy(long n)
 {
-    double t0 = now_ns();
+    double t0 = bench_now_ns();
     for (long i = 0; i < n; i++) {
         coro_t *co = coro_create(noop, NULL, "c");
         coro_resume(co);
         coro_destroy(co);
     }
-    return (now_ns() - t0) / (double)n;
+    return (bench_now_ns() - t0) / (double)n;
 }
 
 static double run_create_destroy_nopool(long n)
@@ -79,12 +67,12 @@ static double run_create_destroy_nopool(long n)
 
 static double run_spawn(long n)
 {
-    double t0 = now_ns();
+    double t0 = bench_now_ns();
     for (long i = 0; i < n; i += 50) {
         for (int j = 0; j < 50; j++) coro_spawn(noop, NULL, "s");
         coro_run();
     }
-    return (now_ns() - t0) / (double)n;
+    return (bench_now_ns() - t0) / (double)n;
 }
 
 typedef struct bench_case {
@@ -106,7 +94,7 @@ static double median_of(const bench_case *c)
     double v[REPS];
     c->fn(c->n / 10); /* warm up: pool, page faults, caches */
     for (int r = 0; r < REPS; r++) v[r] = c->fn(c->n);
-    qsort(v, REPS, sizeof v[0], cmp_double);
+    qsort(v, REPS, sizeof v[0], bench_cmp_double);
     return v[REPS / 2];
 }
 

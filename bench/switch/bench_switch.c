@@ -17,6 +17,7 @@
 #include <time.h>
 #include <ucontext.h>
 
+#include "bench_util.h"
 #include "switch.h"
 
 #define REPS  9
@@ -33,19 +34,6 @@ void bench_uc_ctx_switch(uc_ctx *from, uc_ctx *to);
 /* Boost.Context, from fcontext.cpp. */
 void boost_setup(void);
 void boost_round_trip(void);
-
-static double now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 /* ---- corolib asm ---- */
 static coro__ctx asm_main, asm_co;
@@ -111,11 +99,11 @@ static double measure(bench_case *c)
     c->setup();
     for (long i = 0; i < c->n / 10; i++) c->trip(); /* warm up */
     for (int r = 0; r < REPS; r++) {
-        double t0 = now_ns();
+        double t0 = bench_now_ns();
         for (long i = 0; i < c->n; i++) c->trip();
-        v[r] = (now_ns() - t0) / (double)c->n;
+        v[r] = (bench_now_ns() - t0) / (double)c->n;
     }
-    qsort(v, REPS, sizeof v[0], cmp);
+    qsort(v, REPS, sizeof v[0], bench_cmp_double);
     return v[REPS / 2];
 }
 

@@ -16,30 +16,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "coro/coro.h"
 #include "coro/sync.h"
 #include "coro/ws.h"
 
 #define REPS 5
 
-static double now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 static double median(double (*fn)(long), long n)
 {
     double v[REPS];
     for (int r = 0; r < REPS; r++) v[r] = fn(n);
-    qsort(v, REPS, sizeof *v, cmp);
+    qsort(v, REPS, sizeof *v, bench_cmp_double);
     return v[REPS / 2];
 }
 
@@ -75,11 +63,11 @@ static double chan_pingpong(long n)
     rounds = n;
     ping = coro_chan_create(sizeof(int), 0, "chan[ping]");
     pong = coro_chan_create(sizeof(int), 0, "chan[pong]");
-    double t0 = now_ns();
+    double t0 = bench_now_ns();
     coro_spawn(ponger, NULL, "ponger");
     coro_spawn(pinger, NULL, "pinger");
     coro_run();
-    double t = (now_ns() - t0) / (double)n;
+    double t = (bench_now_ns() - t0) / (double)n;
     coro_chan_destroy(ping);
     coro_chan_destroy(pong);
     return t;
@@ -109,7 +97,7 @@ static double pthread_pingpong(long n)
     rounds = n;
     turn = 0;
     pthread_t th;
-    double t0 = now_ns();
+    double t0 = bench_now_ns();
     pthread_create(&th, NULL, thread_ponger, NULL);
     for (long i = 0; i < n; i++) {
         pthread_mutex_lock(&pm);
@@ -119,7 +107,7 @@ static double pthread_pingpong(long n)
         pthread_mutex_unlock(&pm);
     }
     pthread_join(th, NULL);
-    return (now_ns() - t0) / (double)n;
+    return (bench_now_ns() - t0) / (double)n;
 }
 
 /* ---- mutex hand-off: two coroutines take turns holding it ---- */
@@ -141,11 +129,11 @@ static double mutex_handoff(long n)
 {
     rounds = n;
     coro_mutex_init(&cm, "mutex[bench]");
-    double t0 = now_ns();
+    double t0 = bench_now_ns();
     coro_spawn(locker, NULL, "a");
     coro_spawn(locker, NULL, "b");
     coro_run();
-    double t = (now_ns() - t0) / (double)(2 * n);
+    double t = (bench_now_ns() - t0) / (double)(2 * n);
     coro_mutex_destroy(&cm);
     return t;
 }
@@ -167,12 +155,12 @@ static double pthread_mutex_handoff(long n)
 {
     rounds = n;
     pthread_t a, b;
-    double t0 = now_ns();
+    double t0 = bench_now_ns();
     pthread_create(&a, NULL, thread_locker, NULL);
     pthread_create(&b, NULL, thread_locker, NULL);
     pthread_join(a, NULL);
     pthread_join(b, NULL);
-    return (now_ns() - t0) / (double)(2 * n);
+    return (bench_now_ns() - t0) / (double)(2 * n);
 }
 
 /* ---- work stealing: many short coroutines ---- */
@@ -206,14 +194,14 @@ static double ws_throughput(long n)
     atomic_store(&done, 0);
     to_spawn = n;
     coro_ws *ws = coro_ws_create(ws_workers);
-    double t0 = now_ns();
+    double t0 = bench_now_ns();
     coro_ws_spawn(ws, seeder, NULL, "seeder");
     coro_ws_join(ws);
     if (atomic_load(&done) != n) {
         fprintf(stderr, "bench_sync: %ld of %ld coroutines ran\n", atomic_load(&done), n);
         exit(1);
     }
-    return (now_ns() - t0) / (double)n; /* ns per coroutine */
+    return (bench_now_ns() - t0) / (double)n; /* ns per coroutine */
 }
 
 int main(int argc, char **argv)

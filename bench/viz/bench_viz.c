@@ -8,22 +8,10 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "viz.h"
 
 #define REPS 3
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 int main(int argc, char **argv)
 {
@@ -35,21 +23,21 @@ int main(int argc, char **argv)
     size_t n = 0;
     for (int r = 0; r < REPS; r++) {
         vz_trace t;
-        double t0 = now_s();
+        double t0 = (bench_now_ns() / 1e9);
         if (vz_read(argv[1], &t, false)) return 2;
-        double t1 = now_s();
+        double t1 = (bench_now_ns() / 1e9);
         n = t.n;
         FILE *devnull = fopen("/dev/null", "w");
         vz_opts o = {.fold = true, .fd = -1, .kind = -1};
         vz_view_graph(&t, &o, devnull);
         fclose(devnull);
-        double t2 = now_s();
+        double t2 = (bench_now_ns() / 1e9);
         rd[r] = t1 - t0;
         gr[r] = t2 - t1;
         vz_free(&t);
     }
-    qsort(rd, REPS, sizeof *rd, cmp);
-    qsort(gr, REPS, sizeof *gr, cmp);
+    qsort(rd, REPS, sizeof *rd, bench_cmp_double);
+    qsort(gr, REPS, sizeof *gr, bench_cmp_double);
     printf("trace: %s, %zu events (median of %d)\n", argv[1], n, REPS);
     printf("  read          %8.3f s  %6.2f M events/s\n", rd[REPS / 2],
            (double)n / rd[REPS / 2] / 1e6);
