@@ -5,6 +5,7 @@
  * coroutine on it; those over the threshold are flagged.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "viz.h"
 
@@ -40,6 +41,25 @@ int vz_view_stats(const vz_trace *t, const vz_opts *o, FILE *out)
                 (unsigned long long)c->resumes, (double)c->run_ns / div,
                 (double)c->suspended_ns / div, (double)c->longest_run_ns / div,
                 vz_state_name(c->state), hog ? "<- held the thread > 10 ms" : "");
+    }
+    /* Per thread: which worker ran what, and the steals (scheduler runs). */
+    unsigned maxth = 0;
+    for (size_t i = 0; i < t->n; i++)
+        if (t->ev[i].thread > maxth) maxth = t->ev[i].thread;
+    if (maxth > 1) {
+        uint64_t *res = calloc(maxth + 1, sizeof *res), *steals = calloc(maxth + 1, sizeof *steals);
+        for (size_t i = 0; i < t->n; i++) {
+            const coro_trace_ev *ev = &t->ev[i];
+            if (ev->kind == CORO_EV_RESUME) res[ev->thread]++;
+            if (ev->kind == CORO_EV_WAKE && ev->cause && !strcmp(ev->cause, "steal"))
+                steals[ev->thread]++;
+        }
+        fprintf(out, "\n%-8s %10s %10s\n", "thread", "resumes", "steals");
+        for (unsigned th = 1; th <= maxth; th++)
+            fprintf(out, "t%-7u %10llu %10llu\n", th, (unsigned long long)res[th],
+                    (unsigned long long)steals[th]);
+        free(res);
+        free(steals);
     }
     fprintf(out, "(times in %s; %zu coroutines", unit, n);
     if (hogs) fprintf(out, ", %zu held the thread longer than 10 ms", hogs);

@@ -177,6 +177,7 @@ static void describe(line *l, const coro_trace_ev *ev)
     case CORO_EV_WAKE:
         add(l, "%s is ready   ", co);
         cause(l, ev);
+        if (ev->detail) add(l, " (%s)", ev->detail);
         break;
     case CORO_EV_FINISH:
         add(l, "%s", co);
