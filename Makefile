@@ -41,7 +41,7 @@ bench:
 	@BENCH=1 bash scripts/deps.sh
 	cmake --preset release >/dev/null
 	cmake --build --preset release -j $(JOBS)
-	taskset -c 1 build/release/bench/switch/bench_switch
+	bash bench/switch/run.sh build/release
 	taskset -c 1 build/release/bench/core/bench_coro
 	bash bench/echo/run.sh build/release
 	bash bench/http/run.sh build/release

@@ -2,7 +2,7 @@
  * epoll_echo.c - the limit: a plain single-threaded epoll echo server, the
  * least work an event loop can do per message (level-triggered, one read
  * and one write, a pending buffer only when the socket is full).
- *   epoll_echo PORT
+ *   epoll_echo [PORT]   (0 or none: the kernel chooses; the port is printed)
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -30,7 +30,7 @@ static void drop(int ep, conn *c)
 
 int main(int argc, char **argv)
 {
-    int port = argc > 1 ? atoi(argv[1]) : 9000;
+    int port = argc > 1 ? atoi(argv[1]) : 0; /* 0: the kernel chooses */
     int l = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), one = 1;
     setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
@@ -39,6 +39,8 @@ int main(int argc, char **argv)
         perror("epoll_echo");
         return 1;
     }
+    socklen_t alen = sizeof a;
+    if (getsockname(l, (struct sockaddr *)&a, &alen) == 0) port = ntohs(a.sin_port);
     int ep = epoll_create1(0);
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
     epoll_ctl(ep, EPOLL_CTL_ADD, l, &ev);

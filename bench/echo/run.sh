@@ -7,15 +7,9 @@
 set -euo pipefail
 build=${1:-build/release}
 client=$build/examples/echo-client
-port=$((30000 + RANDOM % 20000))
+dir=$(mktemp -d)
+. "$(dirname "$0")/../server_util.sh"
 cases=("1 20000 64" "100 500 64" "1 5000 16384" "100 100 16384")
-
-start() { # name cmd...
-  local name=$1; shift
-  taskset -c 1 "$@" 2>/dev/null &
-  pids+=($!)
-  sleep 0.3
-}
 
 run_client() { # port conns msgs size -> req/s (median of 3)
   local vals=()
@@ -26,19 +20,21 @@ run_client() { # port conns msgs size -> req/s (median of 3)
 }
 
 pids=()
-trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
-start coroscope "$build/examples/echo-server" --port $port
-start epoll "$build/bench/echo/epoll_echo" $((port + 1))
+trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$dir"' EXIT
+start_server coroscope "$dir" "$build/examples/echo-server" --port 0; p_ours=$port
+start_server epoll "$dir" "$build/bench/echo/epoll_echo" 0; p_epoll=$port
 have_uv=0
-if [ -x "$build/bench/echo/uv_echo" ]; then start libuv "$build/bench/echo/uv_echo" $((port + 2)); have_uv=1; fi
+if [ -x "$build/bench/echo/uv_echo" ]; then
+  start_server libuv "$dir" "$build/bench/echo/uv_echo" 0; p_uv=$port; have_uv=1
+fi
 
 printf '%-28s %12s %12s %12s %10s %10s\n' "conns x msgs x bytes" "coroscope" "epoll" "libuv" "ours/epoll" "ours/libuv"
 for c in "${cases[@]}"; do
   set -- $c
-  ours=$(run_client $port "$1" "$2" "$3")
-  ep=$(run_client $((port + 1)) "$1" "$2" "$3")
+  ours=$(run_client $p_ours "$1" "$2" "$3")
+  ep=$(run_client $p_epoll "$1" "$2" "$3")
   uv=0
-  [ $have_uv = 1 ] && uv=$(run_client $((port + 2)) "$1" "$2" "$3")
+  [ $have_uv = 1 ] && uv=$(run_client $p_uv "$1" "$2" "$3")
   awk -v c="$1 x $2 x $3" -v o="$ours" -v e="$ep" -v u="$uv" 'BEGIN {
     printf "%-28s %12d %12d %12d %10.2f %10s\n", c, o, e, u, o / e, (u > 0 ? sprintf("%.2f", o / u) : "-") }'
 done

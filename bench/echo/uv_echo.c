@@ -2,7 +2,7 @@
  * uv_echo.c - a libuv echo server (Debian libuv1-dev), written the way
  * libuv's documentation shows: read callback, write of a copy, free in the
  * write callback.
- *   uv_echo PORT
+ *   uv_echo [PORT]   (0 or none: the kernel chooses; the port is printed)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,7 +62,7 @@ static void on_conn(uv_stream_t *server, int status)
 
 int main(int argc, char **argv)
 {
-    int port = argc > 1 ? atoi(argv[1]) : 9001;
+    int port = argc > 1 ? atoi(argv[1]) : 0; /* 0: the kernel chooses */
     uv_loop_t *loop = uv_default_loop();
     uv_tcp_t server;
     uv_tcp_init(loop, &server);
@@ -74,6 +74,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "uv_echo: %s\n", uv_strerror(r));
         return 1;
     }
+    struct sockaddr_in bound;
+    int len = sizeof bound;
+    if (uv_tcp_getsockname(&server, (struct sockaddr *)&bound, &len) == 0)
+        port = ntohs(bound.sin_port);
     fprintf(stderr, "uv_echo: listening on 127.0.0.1:%d\n", port);
     return uv_run(loop, UV_RUN_DEFAULT);
 }

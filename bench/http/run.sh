@@ -10,8 +10,8 @@ for tool in wrk nginx; do
   command -v $tool >/dev/null || [ -x /usr/sbin/$tool ] || { echo "bench/http: $tool is not installed (apt-get install $tool)" >&2; exit 1; }
 done
 nginx=$(command -v nginx || echo /usr/sbin/nginx)
-port=$((30000 + RANDOM % 20000))
 dir=$(mktemp -d)
+. "$(dirname "$0")/../server_util.sh"
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$dir"' EXIT
 
@@ -28,23 +28,34 @@ http {
   client_body_temp_path $dir; proxy_temp_path $dir; fastcgi_temp_path $dir;
   uwsgi_temp_path $dir; scgi_temp_path $dir;
   server {
-    listen 127.0.0.1:$((port + 1));
+    listen 127.0.0.1:NGINX_PORT;
     location / { default_type text/plain; return 200 "Hello, world\n"; }
   }
 }
 CONF
-taskset -c 1 "$build/examples/http-hello" --port $port 2>/dev/null & pids+=($!)
-taskset -c 1 "$nginx" -p "$dir" -c "$dir/nginx.conf" 2>/dev/null & pids+=($!)
-sleep 0.5
+start_server http-hello "$dir" "$build/examples/http-hello" --port 0; p_ours=$port
+# nginx cannot take port 0: ask the kernel for a free port, then give it to
+# nginx; in the rare race where another program takes it first, try again.
+for _ in 1 2 3 4 5; do
+  p_nginx=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  sed "s/NGINX_PORT/$p_nginx/" "$dir/nginx.conf" > "$dir/nginx.run.conf"
+  taskset -c 1 "$nginx" -p "$dir" -c "$dir/nginx.run.conf" 2> "$dir/nginx.log" & pids+=($!)
+  for _ in $(seq 100); do
+    curl -s "http://127.0.0.1:$p_nginx/" 2>/dev/null | grep -q "Hello, world" && break 2
+    kill -0 "${pids[-1]}" 2>/dev/null || break
+    sleep 0.05
+  done
+  echo "nginx did not start on port $p_nginx: $(cat "$dir/nginx.log" "$dir/logs/error.log" 2>/dev/null)" >&2
+done
+curl -s "http://127.0.0.1:$p_nginx/" | grep -q "Hello, world" || { echo "nginx did not answer as configured" >&2; exit 1; }
 
 rps() { # url -> median requests/s
   for _ in 1 2 3; do
     taskset -c 0 wrk -t1 -c50 -d3s "$1" | sed -n 's/^Requests\/sec: *\([0-9.]*\)/\1/p'
   done | sort -n | sed -n 2p
 }
-ours=$(rps "http://127.0.0.1:$port/")
-theirs=$(rps "http://127.0.0.1:$((port + 1))/")
-curl -s "http://127.0.0.1:$((port + 1))/" | grep -q "Hello, world" || { echo "nginx did not answer as configured" >&2; exit 1; }
+ours=$(rps "http://127.0.0.1:$p_ours/")
+theirs=$(rps "http://127.0.0.1:$p_nginx/")
 awk -v o="$ours" -v n="$theirs" 'BEGIN {
   printf "%-12s %14s\n%-12s %14.0f\n%-12s %14.0f\n%-12s %14.2f\n", "server", "requests/s", "http-hello", o, "nginx", n, "ours/nginx", o / n }'
 echo "(wrk -t1 -c50 -d3s, median of 3; one nginx worker)"

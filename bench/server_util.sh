@@ -1,0 +1,20 @@
+# Sourced by the network benchmarks: start a server on a port the kernel
+# chooses and learn it from the "listening on ...:PORT" line the server
+# prints; a server that fails shows its own error output.
+#   start_server NAME LOGDIR CMD...   -> sets $port, appends to $pids
+start_server() {
+  local name=$1 dir=$2; shift 2
+  local log=$dir/$name.log
+  taskset -c 1 "$@" 2> "$log" &
+  pids+=($!)
+  local pid=$! _
+  for _ in $(seq 200); do
+    port=$(sed -n 's/.*listening on .*:\([0-9][0-9]*\)\]*$/\1/p' "$log" | head -1)
+    [ -n "$port" ] && return 0
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  echo "$name did not start listening; its output:" >&2
+  cat "$log" >&2
+  return 1
+}
