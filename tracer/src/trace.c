@@ -235,31 +235,10 @@ uint64_t coro_trace_dropped(void)
     return n;
 }
 
-/* Tracing switched on from the environment, before main() runs. */
-__attribute__((constructor)) static void from_environment(void)
-{
-    const char *c = getenv("CORO_TRACE_CLOCK");
-    if (c && *c) {
-        if (!strcmp(c, "logical"))
-            clock_kind = CORO_CLOCK_LOGICAL;
-        else if (strcmp(c, "monotonic"))
-            fprintf(stderr,
-                    "coroscope: CORO_TRACE_CLOCK=%s is not understood (use logical or "
-                    "monotonic); using monotonic\n",
-                    c);
-    }
-    const char *t = getenv("CORO_TRACE");
-    if (t && *t) {
-        int rc = coro_trace_open(t);
-        if (rc)
-            fprintf(stderr, "coroscope: cannot write the trace to CORO_TRACE=%s: %s\n", t,
-                    strerror(-rc));
-    }
-    const char *l = getenv("CORO_LOG");
-    if (l && *l) {
-        int rc = coro_log_open(l);
-        if (rc)
-            fprintf(stderr, "coroscope: cannot write the log to CORO_LOG=%s: %s\n", l,
-                    strerror(-rc));
-    }
-}
+#ifndef CORO_TRACER_TOOL
+/* Pull env.c out of a static archive along with this file: nothing else
+ * refers to its constructor. The tools' copy (CORO_TRACER_TOOL) has no
+ * env.c and never switches itself on. */
+void coro__trace_from_environment(void);
+void (*const coro__trace_env_ref)(void) = coro__trace_from_environment;
+#endif

@@ -1,0 +1,44 @@
+/*
+ * env.c - switching tracing on from the environment (CORO_TRACE, CORO_LOG,
+ * CORO_TRACE_CLOCK), before main() runs.
+ *
+ * A file of its own so that the tools of this project (the coroscope viewer)
+ * link the tracer without it: a viewer reading run.jsonl must never open
+ * run.jsonl for writing because CORO_TRACE=run.jsonl is exported.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "coro/trace.h"
+
+void coro__trace_from_environment(void);
+
+/* Tracing switched on from the environment, before main() runs. */
+__attribute__((constructor)) void coro__trace_from_environment(void)
+{
+    const char *c = getenv("CORO_TRACE_CLOCK");
+    if (c && *c) {
+        if (!strcmp(c, "logical"))
+            coro_trace_set_clock(CORO_CLOCK_LOGICAL);
+        else if (strcmp(c, "monotonic"))
+            fprintf(stderr,
+                    "coroscope: CORO_TRACE_CLOCK=%s is not understood (use logical or "
+                    "monotonic); using monotonic\n",
+                    c);
+    }
+    const char *t = getenv("CORO_TRACE");
+    if (t && *t) {
+        int rc = coro_trace_open(t);
+        if (rc)
+            fprintf(stderr, "coroscope: cannot write the trace to CORO_TRACE=%s: %s\n", t,
+                    strerror(-rc));
+    }
+    const char *l = getenv("CORO_LOG");
+    if (l && *l) {
+        int rc = coro_log_open(l);
+        if (rc)
+            fprintf(stderr, "coroscope: cannot write the log to CORO_LOG=%s: %s\n", l,
+                    strerror(-rc));
+    }
+}
