@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The same blocking echo server with and without libcorohook.
-#   hooks_test.sh CASE SERVER HOOKLIB CLIENT WORK
+#   hooks_test.sh CASE PROGRAM HOOKLIB CLIENT WORK   (CASE threads/absurd: PROGRAM is hook_threads)
 set -uo pipefail
 case_=$1 server=$2 hook=$3 client=$4 work=$5
 mkdir -p "$work"
@@ -29,4 +29,13 @@ unhooked)
   wait $srv || fail "server exit $?"
   grep -q "served 20, at most 1 at once" "$work/out" || fail "without the hook: $(cat "$work/out")"
   echo "unhooked: one connection at a time" ;;
+threads) # a plain pthread program, no coroutines: the hook must change nothing
+  for i in $(seq 50); do
+    LD_PRELOAD=$hook "$server" stress > "$work/out" 2> "$work/err" || fail "run $i of 50, exit $?: $(cat "$work/err")"
+  done
+  echo "threads: 50 runs of 8 threads under the hook, every call as glibc's" ;;
+absurd)
+  LD_PRELOAD=$hook "$server" absurd > "$work/out" 2> "$work/err" || fail "exit $?: $(cat "$work/err" "$work/out")"
+  cat "$work/out" ;;
+*) fail "unknown case $case_" ;;
 esac

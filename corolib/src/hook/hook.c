@@ -18,15 +18,18 @@
  * still blocks as the program expects. A program that sets O_NONBLOCK
  * itself keeps getting EAGAIN.
  *
+ * What the hook learns about each descriptor is kept in fdtable.c: one
+ * table for the process, safe in any thread, that never moves.
+ *
  * Limits, by design: poll() is suspended only for zero or one descriptor
- * (more blocks the thread, as glibc's); the table of descriptors is per
- * process and meant for one loop thread.
+ * (more blocks the thread, as glibc's).
  */
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -38,43 +41,18 @@
 
 #include "coro/coro.h"
 #include "coro/io.h"
+#include "fdtable.h"
 
 #define API __attribute__((visibility("default")))
 
-/* Per descriptor: what we learned and what we changed. */
-enum { FD_UNKNOWN = 0, FD_OTHER, FD_SOCKET };
-typedef struct fdinfo {
-    unsigned char kind;
-    bool we_set_nonblock; /* O_NONBLOCK is ours, the program believes it blocks */
-} fdinfo;
-
-static fdinfo *fds;
-static size_t nfds_cap;
-
-static fdinfo *info(int fd)
-{
-    if (fd < 0) return NULL;
-    if ((size_t)fd >= nfds_cap) {
-        size_t cap = nfds_cap ? nfds_cap : 256;
-        while (cap <= (size_t)fd) cap *= 2;
-        fdinfo *n = realloc(fds, cap * sizeof *n);
-        if (!n) return NULL;
-        memset(n + nfds_cap, 0, (cap - nfds_cap) * sizeof *n);
-        fds = n;
-        nfds_cap = cap;
-    }
-    return &fds[fd];
-}
-
-static void reset(int fd)
-{
-    fdinfo *i = info(fd);
-    if (i) *i = (fdinfo){0};
-}
-
+/* glibc's function, looked up once; any thread may be first (all find the same). */
 #define REAL(name)                                                                                 \
-    static __typeof__(name) *real_##name;                                                          \
-    if (!real_##name) real_##name = (__typeof__(name) *)dlsym(RTLD_NEXT, #name)
+    static _Atomic(__typeof__(name) *) real_##name##_p;                                            \
+    __typeof__(name) *real_##name = atomic_load_explicit(&real_##name##_p, memory_order_relaxed);  \
+    if (!real_##name) {                                                                            \
+        real_##name = (__typeof__(name) *)dlsym(RTLD_NEXT, #name);                                 \
+        atomic_store_explicit(&real_##name##_p, real_##name, memory_order_relaxed);                \
+    }
 
 /* In a coroutine run by this thread's loop? (Checked without touching the
  * runtime in threads that never used it.) */
@@ -95,19 +73,21 @@ static int real_fcntl_flags(int fd)
  * non-blocking (and remembers) the first time. */
 static bool manage(int fd)
 {
-    fdinfo *i = info(fd);
-    if (!i) return false;
-    if (i->kind == FD_UNKNOWN) {
-        struct stat st;
-        i->kind = fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode) ? FD_SOCKET : FD_OTHER;
+    unsigned st = fdt_get(fd);
+    if ((st & FDT_KIND) == FDT_UNKNOWN) {
+        struct stat sb;
+        if (fstat(fd, &sb) != 0) return false;
+        unsigned kind = S_ISSOCK(sb.st_mode) ? FDT_SOCKET : FDT_OTHER;
+        if (!fdt_set(fd, kind)) return false; /* no memory for the table: act as glibc */
+        st |= kind;
     }
-    if (i->kind != FD_SOCKET) return false;
+    if ((st & FDT_KIND) != FDT_SOCKET) return false;
     int fl = real_fcntl_flags(fd);
     if (fl < 0) return false;
-    if (fl & O_NONBLOCK) return i->we_set_nonblock; /* the program's own: leave it alone */
+    if (fl & O_NONBLOCK) return st & FDT_OUR_NONBLOCK; /* the program's own: leave it alone */
     REAL(fcntl);
     if (real_fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0) return false;
-    i->we_set_nonblock = true;
+    fdt_set(fd, FDT_OUR_NONBLOCK);
     return true;
 }
 
@@ -115,8 +95,8 @@ static bool manage(int fd)
  * program expects of its blocking socket. */
 static bool emulate_blocking(int fd, short events)
 {
-    fdinfo *i = info(fd);
-    if (!i || !i->we_set_nonblock || (errno != EAGAIN && errno != EWOULDBLOCK)) return false;
+    if (!(fdt_get(fd) & FDT_OUR_NONBLOCK) || (errno != EAGAIN && errno != EWOULDBLOCK))
+        return false;
     REAL(poll);
     struct pollfd p = {.fd = fd, .events = events};
     return real_poll(&p, 1, -1) >= 0;
@@ -181,7 +161,7 @@ API ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct so
 
 static int accepted(int fd)
 {
-    if (fd >= 0) reset(fd); /* a fresh descriptor: learn it anew */
+    if (fd >= 0) fdt_forget(fd); /* a fresh descriptor: learn it anew */
     return fd;
 }
 
@@ -236,7 +216,7 @@ API int close(int fd)
 {
     REAL(close);
     if (coro_ctx_current()) coro_fd_forget(fd);
-    reset(fd);
+    fdt_forget(fd); /* before the number can be reused */
     return real_close(fd);
 }
 
@@ -247,14 +227,14 @@ API int fcntl(int fd, int cmd, ...)
     va_start(ap, cmd);
     long arg = va_arg(ap, long); /* every fcntl argument fits a long or a pointer */
     va_end(ap);
-    fdinfo *i = info(fd);
-    if (cmd == F_GETFL && i && i->we_set_nonblock) {
+    bool ours = fdt_get(fd) & FDT_OUR_NONBLOCK;
+    if (cmd == F_GETFL && ours) {
         int fl = real_fcntl(fd, F_GETFL);
         return fl < 0 ? fl : fl & ~O_NONBLOCK; /* the program's view */
     }
-    if (cmd == F_SETFL && i && i->we_set_nonblock) {
+    if (cmd == F_SETFL && ours) {
         if (arg & O_NONBLOCK)
-            i->we_set_nonblock = false; /* now the program's own */
+            fdt_clear(fd, FDT_OUR_NONBLOCK); /* now the program's own */
         else
             arg |= O_NONBLOCK;
     }
