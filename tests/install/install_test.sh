@@ -33,4 +33,15 @@ LD_LIBRARY_PATH="$prefix/lib" "$work/pc_shared" | grep -qx "answer returned 42"
 cc -std=c17 -o "$work/pc_static" "$src/main.c" $(pkg-config --cflags corolib) \
    "$prefix/lib/libcoro.a" $(pkg-config --static --libs-only-l corolib | sed 's/-lcoro//')
 "$work/pc_static" | grep -qx "answer returned 42"
-echo "install test: find_package and pkg-config consumers ran, shared and static"
+
+# 3. Names are printf formats: the exported flags make a name from input
+#    passed as the format a warning, with find_package and with pkg-config.
+cmake --build "$work/cmake-build" --target name_from_input > "$work/name_warn.cmake" 2>&1
+cc -std=c17 -c -o "$work/name_from_input.o" "$src/name_from_input.c" $(pkg-config --cflags corolib) \
+   2> "$work/name_warn.pc"
+for how in cmake pc; do
+  grep -q 'Wformat-security' "$work/name_warn.$how" || {
+    echo "no -Wformat-security warning for a name from input ($how):" >&2
+    cat "$work/name_warn.$how" >&2; exit 1; }
+done
+echo "install test: find_package and pkg-config consumers ran, shared and static; names warn"

@@ -66,7 +66,8 @@ typedef struct coro_attr {
 
 /*
  * Create a coroutine that will run fn(arg), in state CORO_CREATED. The name
- * is printf-style ("echo#%d", n); a NULL format names it "<fn>#<id>".
+ * is printf-style ("echo#%d", n); a NULL format names it "<fn>#<id>". A
+ * name from input goes in as CORO_NAME(s), never as the format (named.h).
  * Returns NULL with errno set (ENOMEM: no memory or no kernel mappings left,
  * see coro_last_error()). Traces `create`.
  */

@@ -27,6 +27,19 @@ typedef struct coro_named {
     char buf[40];
 } coro_named;
 
+/*
+ * Names are printf formats everywhere in the API (coro_create, coro_spawn,
+ * coro_rename, coro_ctx_create, coro_mutex_init, ...). A name that comes
+ * from input must not be the format: "%s%n" in it would read and write
+ * through pointers that were never passed. Pass it as CORO_NAME(s):
+ *
+ *     coro_create(handler, conn, CORO_NAME(peer_name));
+ *
+ * (that is, "%s", s). corolib's CMake targets and corolib.pc add
+ * -Wformat -Wformat-security, which warn about a bare string as the format.
+ */
+#define CORO_NAME(s) "%s", (s)
+
 /* Give n a fresh id and a printf-style name. A NULL fmt names it
  * "<kind>#<id>". Does not trace (the owner traces its own `create`). */
 CORO_API void coro_named_init(coro_named *n, const char *kind, const char *fmt, ...)
