@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,23 +57,34 @@ static coro_sock *new_sock(coro_ctx *c, int fd, bool listener, const char *kind,
     return s;
 }
 
-static void addr_str(const struct sockaddr *sa, char *out, size_t n, int *port)
+/* A readable name for an address of len bytes, as the kernel filled it in:
+ * an unbound Unix-socket peer gives only the family, an abstract one a
+ * leading NUL; nothing past len is read. */
+static void addr_str(const struct sockaddr *sa, socklen_t len, char *out, size_t n, int *port)
 {
     char host[INET6_ADDRSTRLEN] = "?";
     *port = 0;
-    if (sa->sa_family == AF_INET) {
+    if (len >= sizeof(struct sockaddr_in) && sa->sa_family == AF_INET) {
         const struct sockaddr_in *a = (const struct sockaddr_in *)sa;
         inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
         *port = ntohs(a->sin_port);
         snprintf(out, n, "%s:%d", host, *port);
-    } else if (sa->sa_family == AF_INET6) {
+    } else if (len >= sizeof(struct sockaddr_in6) && sa->sa_family == AF_INET6) {
         const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)sa;
         inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
         *port = ntohs(a->sin6_port);
         snprintf(out, n, "[%s]:%d", host, *port);
-    } else if (sa->sa_family == AF_UNIX) {
+    } else if (len >= sizeof sa->sa_family && sa->sa_family == AF_UNIX) {
         const struct sockaddr_un *a = (const struct sockaddr_un *)sa;
-        snprintf(out, n, "unix:%s", a->sun_path[0] ? a->sun_path : "peer");
+        size_t off = offsetof(struct sockaddr_un, sun_path);
+        size_t plen = len > off ? (size_t)len - off : 0;
+        if (plen > sizeof a->sun_path) plen = sizeof a->sun_path;
+        if (plen == 0 || (plen == 1 && !a->sun_path[0]))
+            snprintf(out, n, "unix:peer"); /* unbound */
+        else if (!a->sun_path[0])
+            snprintf(out, n, "unix:@%.*s", (int)(plen - 1), a->sun_path + 1); /* abstract */
+        else
+            snprintf(out, n, "unix:%.*s", (int)strnlen(a->sun_path, plen), a->sun_path);
     } else {
         snprintf(out, n, "?");
     }
@@ -136,7 +148,7 @@ coro_sock *coro_listen(coro_ctx *c, const char *host, int port, int backlog)
     getsockname(fd, (struct sockaddr *)&bound, &blen);
     char name[128];
     int real_port;
-    addr_str((struct sockaddr *)&bound, name, sizeof name, &real_port);
+    addr_str((struct sockaddr *)&bound, blen, name, sizeof name, &real_port);
     coro_sock *s = new_sock(c, fd, true, "acceptor", name, NULL, 0);
     if (!s) return NULL;
     s->port = real_port;
@@ -164,7 +176,7 @@ coro_sock *coro_accept_at(const char *file, int line, coro_sock *l, int64_t time
         if (fd >= 0) {
             char name[128];
             int port;
-            addr_str((struct sockaddr *)&ss, name, sizeof name, &port);
+            addr_str((struct sockaddr *)&ss, len, name, sizeof name, &port);
             if (ss.ss_family != AF_UNIX) {
                 int one = 1;
                 setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -218,7 +230,7 @@ coro_sock *coro_connect_at(const char *file, int line, coro_ctx *c, const char *
     }
     char name[128];
     int p;
-    addr_str((struct sockaddr *)&ss, name, sizeof name, &p);
+    addr_str((struct sockaddr *)&ss, len, name, sizeof name, &p);
     int r;
     do r = connect(fd, (struct sockaddr *)&ss, len);
     while (r != 0 && errno == EINTR);
