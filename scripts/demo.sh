@@ -14,16 +14,13 @@ CORO_TRACE="$trace" "$build/examples/demo"
 echo
 echo "== 2. the event loop: one connection to examples/echo-server =="
 echo_trace=$out/echo-trace.jsonl
-CORO_TRACE="$echo_trace" "$build/examples/echo-server" --port 0 --conns 1 \
-  2> "$out/server.log" &
-server=$!
-# Wait until it listens (a probe connection would count as its one client).
-for _ in $(seq 100); do
-  grep -q listening "$out/server.log" 2>/dev/null && break
-  sleep 0.05
-done
+# Start it on port 0 and wait until it prints the port it listens on (a probe
+# connection would count as its one client).
+. "$(dirname "$0")/../tests/lib/server.sh"
+start_server "$out/server.log" '.*listening on acceptor\[127.0.0.1:\([0-9][0-9]*\)\].*' \
+  env CORO_TRACE="$echo_trace" "$build/examples/echo-server" --port 0 --conns 1
+server=$srv
 cat "$out/server.log"
-port=$(sed -n 's/.*listening on acceptor\[127.0.0.1:\([0-9]*\)\].*/\1/p' "$out/server.log")
 "$build/examples/echo-client" --port "$port" -c 1 -n 3 -s 32
 wait "$server"
 echo

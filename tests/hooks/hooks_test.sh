@@ -5,13 +5,15 @@ set -uo pipefail
 case_=$1 server=$2 hook=$3 client=$4 work=$5
 mkdir -p "$work"
 fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/../lib/server.sh"
 start() { # conns preload
-  if [ -n "$2" ]; then LD_PRELOAD=$2 CORO_TRACE=$work/trace.jsonl "$server" 0 "$1" > "$work/out" 2> "$work/err" &
-  else "$server" 0 "$1" > "$work/out" 2> "$work/err" & fi
-  srv=$!
-  for _ in $(seq 200); do grep -q listening "$work/err" && break; sleep 0.05; done
-  port=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$work/err")
-  [ -n "$port" ] || fail "server did not start: $(cat "$work/err")"
+  local re='.*listening on 127.0.0.1:\([0-9][0-9]*\).*'
+  if [ -n "$2" ]; then
+    server_out=$work/out start_server "$work/err" "$re" \
+      env LD_PRELOAD="$2" CORO_TRACE="$work/trace.jsonl" "$server" 0 "$1" || fail "server did not start"
+  else
+    server_out=$work/out start_server "$work/err" "$re" "$server" 0 "$1" || fail "server did not start"
+  fi
 }
 case $case_ in
 hooked)

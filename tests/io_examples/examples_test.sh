@@ -5,28 +5,23 @@ set -uo pipefail
 case_=$1 build=$2 work=$3
 mkdir -p "$work"
 fail() { echo "FAIL: $*" >&2; exit 1; }
-# Servers are started on port 0 (the kernel picks a free one) and print it.
-wait_listening() { for _ in $(seq 200); do grep -q listening "$1" 2>/dev/null && return 0; sleep 0.05; done; return 1; }
-port_of() { sed -n 's/.*listening on acceptor\[127.0.0.1:\([0-9]*\)\].*/\1/p' "$1"; }
+. "$(dirname "$0")/../lib/server.sh" # start_server: port 0, wait for the printed port
+listening='.*listening on acceptor\[127.0.0.1:\([0-9][0-9]*\)\].*'
 
 case $case_ in
 echo)
-  CORO_TRACE="$work/echo.jsonl" "$build/examples/echo-server" --port 0 --conns 20 2> "$work/server.log" &
-  srv=$!
-  wait_listening "$work/server.log" || fail "server did not start: $(cat "$work/server.log")"
-  p=$(port_of "$work/server.log")
-  "$build/examples/echo-client" --port "$p" -c 20 -n 50 -s 3000 > "$work/client.out" || fail "client: $(cat "$work/client.out")"
+  start_server "$work/server.log" "$listening" \
+    env CORO_TRACE="$work/echo.jsonl" "$build/examples/echo-server" --port 0 --conns 20 || fail "server did not start"
+  "$build/examples/echo-client" --port "$port" -c 20 -n 50 -s 3000 > "$work/client.out" || fail "client: $(cat "$work/client.out")"
   grep -q "1000 round trips" "$work/client.out" || fail "not all round trips: $(cat "$work/client.out")"
   wait "$srv" || fail "server exit $?"
   "$build/viz/coroscope" check "$work/echo.jsonl" || fail "the server's trace does not pass check"
   n=$(grep -c '"kind":"epoll_dispatch"' "$work/echo.jsonl")
   [ "$n" -gt 20 ] || fail "only $n dispatches traced" ;;
 http)
-  "$build/examples/http-hello" --port 0 2> "$work/server.log" &
-  srv=$!
+  start_server "$work/server.log" "$listening" "$build/examples/http-hello" --port 0 || fail "server did not start"
   trap 'kill $srv 2>/dev/null' EXIT
-  wait_listening "$work/server.log" || fail "server did not start: $(cat "$work/server.log")"
-  p=$(port_of "$work/server.log")
+  p=$port
   exec 3<>"/dev/tcp/127.0.0.1/$p" || fail "connect"
   printf 'GET / HTTP/1.1\r\nHost: t\r\n\r\nGET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n' >&3
   timeout 5 cat <&3 > "$work/resp" || fail "no reply (keep-alive broken?)"

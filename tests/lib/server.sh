@@ -1,0 +1,38 @@
+# Sourced by test scripts that start a server. Servers listen on port 0 (the
+# kernel picks a free port) and print it; a test waits for that line, never
+# for a length of time.
+#
+#   start_server LOG SED_RE CMD [ARGS...]
+#     Runs CMD in the background, its stderr to LOG (stdout to $server_out
+#     if set), and waits until LOG has a line from which SED_RE (a sed regex
+#     with one group) extracts the port. Sets $srv (pid) and $port. Returns 1
+#     with the log on stderr if the server exits or 30 s pass first.
+#
+# LOG is emptied by the caller's shell before the server starts: the
+# background child's own `2> LOG` may run after our first look, and a log
+# left by an earlier run would hand us that run's port.
+start_server() {
+  local log=$1 re=$2
+  shift 2
+  : > "$log"
+  if [ -n "${server_out:-}" ]; then "$@" > "$server_out" 2>> "$log" &
+  else "$@" 2>> "$log" & fi
+  srv=$!
+  port=
+  local i line
+  for i in $(seq 600); do
+    # Whole lines only (read fails on an unfinished last line): a port
+    # half written is not a port.
+    while IFS= read -r line; do
+      port=$(sed -n "s/$re/\1/p" <<< "$line")
+      [ -n "$port" ] && return 0
+    done < "$log"
+    if ! kill -0 "$srv" 2>/dev/null; then
+      echo "server exited before listening: $(cat "$log")" >&2
+      return 1
+    fi
+    sleep 0.05
+  done
+  echo "server did not print its port in 30 s: $(cat "$log")" >&2
+  return 1
+}
