@@ -130,6 +130,7 @@ static void trace_resume(coro_t *from, coro_t *to, const char *cause, uint64_t b
         ev.fd = w->fd;
         ev.events = w->events;
         ev.wait = w->wait;
+        ev.value = w->value;
         ev.has |= w->has;
     }
     coro_trace_emit(&ev);
@@ -361,8 +362,12 @@ int coro_destroy_at(const char *file, int line, coro_t *co)
         return coro__fail(file, line, EINVAL,
                           "coro_destroy(%s): a spawned coroutine is reclaimed when it finishes",
                           co->named.name);
+    /* A coroutine suspended in a wait is abandoned: its wait is unlinked
+     * first, so nothing keeps a pointer into the stack about to be freed. */
+    bool in_wait = co->state == CORO_SUSPENDED && co->block == CORO__BLOCK_EVENT && co->wait &&
+                   !co->wait->ended;
     if (co->state == CORO_RUNNING || co->state == CORO_READY || co->awaiter ||
-        (co->state == CORO_SUSPENDED && co->block != CORO__BLOCK_NONE))
+        (co->state == CORO_SUSPENDED && co->block != CORO__BLOCK_NONE && !in_wait))
         return coro__fail(file, line, EBUSY, "coro_destroy(%s): it is %s%s", co->named.name,
                           coro_state_name(co->state),
                           co->awaiter                         ? " and awaited"
@@ -375,9 +380,10 @@ int coro_destroy_at(const char *file, int line, coro_t *co)
         coro__ev_co(&ev, co);
         ev.by = coro_named_ref(&t->current->named);
         ev.depth = t->current->depth;
-        ev.detail = coro_state_name(co->state);
+        ev.detail = in_wait ? "suspended in a wait, abandoned" : coro_state_name(co->state);
         coro_trace_emit(&ev);
     }
+    if (in_wait) coro__wait_drop(co->wait);
     free_coro(co);
     return 0;
 }
@@ -469,28 +475,12 @@ void coro_yield_at(const char *file, int line)
     leave(t, self);
 }
 
-int coro__suspend(const char *file, int line, const char *reason, const char *detail,
-                  coro_trace_ref obj)
+void coro__park(coro__thread *t, coro_t *self, coro__wait *w)
 {
-    coro__thread *t = coro__thread_get();
-    coro_t *self = t->current;
-    if (self->is_main || !self->resumer)
-        return coro__fail(file, line, EPERM,
-                          "%s: must be called inside a coroutine run by a scheduler (not main)",
-                          detail ? detail : reason);
-    if (CORO_TRACE_ON()) {
-        coro_trace_ev ev = {.kind = CORO_EV_SUSPEND, .reason = reason, .detail = detail};
-        ev.file = file;
-        ev.line = line;
-        ev.obj = obj;
-        coro__ev_co(&ev, self);
-        ev.to = coro_named_ref(&self->resumer->named);
-        coro_trace_emit(&ev);
-    }
+    (void)w;
     self->state = CORO_SUSPENDED;
     self->block = CORO__BLOCK_EVENT;
     leave(t, self);
-    return 0;
 }
 
 /* Does x wait (directly or through a chain of awaits) for co? */

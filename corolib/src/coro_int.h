@@ -47,14 +47,59 @@ typedef enum coro__block {
 
 /* What made a ready coroutine runnable; repeated on the resume event. */
 typedef struct coro__wake {
-    const char *cause; /* "start", "ready", "io", "timer", "post", "wake" */
-    uint64_t by;       /* id of the waker (0 = the loop itself) */
+    const char *cause;  /* "start", "ready", "io", "timer", "post", "wake" */
+    const char *detail; /* on the wake event: the wait's result in words */
+    uint64_t by;        /* id of the waker (0 = the loop itself) */
     coro_trace_ref obj;
     int fd;
     uint32_t events;
     uint64_t wait;
-    unsigned has; /* CORO_EVH_FD / EVENTS / WAIT */
+    int64_t value; /* the result of the wait it ends (0, -ETIMEDOUT, ...) */
+    unsigned has;  /* CORO_EVH_FD / EVENTS / WAIT / VALUE */
 } coro__wakeinfo;
+
+/* ---- the one wait ------------------------------------------------------ */
+
+typedef struct coro__wait coro__wait;
+
+/* What a kind of wait does with the thing awaited (a socket, the timer
+ * heap, a mutex's queue): the wait machinery itself is in wait.c. */
+typedef struct coro__wait_ops {
+    /* Link w into what it waits on; 0, or a negative errno to refuse
+     * (someone already waits there, the context is closing). */
+    int (*attach)(coro__wait *w, const char *file, int line);
+    /* Unlink it; idempotent. Called whenever the wait ends: by its waker,
+     * by coro_cancel_wait, by destroying the waiter or its context. */
+    void (*detach)(coro__wait *w);
+    /* The trace's detail ("recv fd=7", "lock mutex[m] (held by a)"):
+     * called only while tracing, and for the deadlock report. */
+    void (*describe)(const coro__wait *w, char *buf, size_t n);
+} coro__wait_ops;
+
+/* The kinds, counted per thread: an io_context has work while io or
+ * sleep waits exist; sync waits alone with nothing ready are a deadlock. */
+typedef enum coro__wait_kind { CORO__WAIT_IO, CORO__WAIT_SLEEP, CORO__WAIT_SYNC } coro__wait_kind;
+
+/*
+ * One record for every blocking operation (socket, fd, sleep, mutex,
+ * cond, channel, wait group, the hooks), kept on the waiter's stack for as
+ * long as it waits; in the spirit of libdill's clauses. Typed fields, not
+ * text: the detail string is formatted only when a trace records it.
+ */
+struct coro__wait {
+    const coro__wait_ops *ops;
+    coro__wait_kind kind;
+    const char *reason;      /* the suspend's reason: io, hook, timer, lock, channel, ... */
+    const char *op;          /* the call: "recv", "accept", "hook:read", "lock", ... */
+    const coro_named *obj;   /* what is awaited: a socket, the context, a mutex, ... */
+    void *home;              /* the context an io or sleep wait belongs to */
+    int fd;                  /* the descriptor, or -1 */
+    int64_t ms;              /* sleep: its length */
+    coro_t *co;              /* the waiter */
+    int result;              /* set when it ends: 0, -ETIMEDOUT, -ECANCELED, -EPIPE, ... */
+    bool ended;              /* its waker (or a cancel) made the waiter ready */
+    coro__wait *prev, *next; /* the thread's list of waits */
+};
 
 struct coro {
     coro__ctx ctx;
@@ -75,6 +120,7 @@ struct coro {
     coro_t *awaiting; /* the child this one waits for */
     coro_t *next;     /* ready-queue link */
     coro__wakeinfo wake;
+    coro__wait *wait; /* the wait it is suspended in, or NULL */
     /* The woken-by object's name, copied: the object (a socket being
      * closed, say) may be gone by the time the resume is traced. */
     char wake_obj_name[64];
@@ -102,6 +148,8 @@ typedef struct coro__thread {
      * false when nothing can ever make progress. */
     bool (*drive)(void *arg);
     void *drive_arg;
+    coro__wait *waits; /* every wait of this thread, for teardown and reports */
+    size_t waiting[3]; /* waits not yet ended, by kind */
     char err[512];
     coro_t *asan_from; /* the coroutine we are switching away from */
     coro_t main;
@@ -115,6 +163,35 @@ coro__thread *coro__thread_get(void);
 /* Record a sentence for coro_last_error() and, when tracing, an error
  * event; returns -err for convenience. */
 int coro__fail(const char *file, int line, int err, const char *fmt, ...) CORO_PRINTF(4, 5);
+
+/* Always-on check of an invariant whose failure would corrupt memory, or
+ * of a system call that cannot fail: names the place and aborts. */
+#define CORO__ASSERT(cond)                                                                         \
+    ((cond) ? (void)0 : coro__assert_failed(#cond, __FILE__, __LINE__, __func__))
+void coro__assert_failed(const char *what, const char *file, int line, const char *fn)
+    __attribute__((noreturn, cold));
+
+/* The gate: may the running coroutine block? Not main, and something
+ * (a scheduler or a resumer) to give control to. */
+static inline bool coro__can_block(const coro_t *co)
+{
+    return !co->is_main && co->resumer;
+}
+
+/* ---- wait.c: the one wait ---- */
+/* Wait in w (ops, kind, reason, op, obj, fd set by the caller): the gate,
+ * attach, trace `suspend`, suspend, and back; returns w's result, or the
+ * gate's -EPERM or attach's refusal without suspending. */
+int coro__wait_for(coro__wait *w, const char *file, int line);
+/* End w with result and make its waiter ready, traced as `wake` with wi's
+ * cause (value: the result). False if it had already ended. */
+bool coro__wait_end(coro__wait *w, int result, coro__wakeinfo *wi, const char *file, int line);
+/* End w with -ECANCELED, cause "wake", by the running coroutine. */
+bool coro__wait_cancel(coro__wait *w, const char *file, int line);
+/* Drop the wait of a coroutine about to be freed: detached, unlisted, not woken. */
+void coro__wait_drop(coro__wait *w);
+/* The detail text of w (op and object, "recv fd=7"). */
+void coro__wait_describe(const coro__wait *w, char *buf, size_t n);
 
 /* ---- stack.c ---- */
 int coro__stack_alloc(coro__stack *s, size_t usable, size_t record_size, const char *who);
@@ -144,12 +221,10 @@ void coro__overflow_thread_fini(void);
 
 /* ---- coro.c: transfers, used by sched.c and the io_context ---- */
 
-/* Stop the running coroutine for an event (reason "io", "timer", ...; detail
- * like "recv fd=7") and give control to its resumer. Returns when some waker
- * has called coro__wake() and a scheduler resumed it. Must not be called
- * from the main coroutine (-EPERM). */
-int coro__suspend(const char *file, int line, const char *reason, const char *detail,
-                  coro_trace_ref obj);
+/* Stop the running coroutine, which passed the gate and traced its
+ * suspend, in wait w; give control to its resumer. Returns when its waker
+ * has called coro__wake() and a scheduler resumed it. */
+void coro__park(coro__thread *t, coro_t *self, coro__wait *w);
 
 /* Make a suspended or new coroutine ready: appends to the ready queue and
  * traces `wake` (or `spawn` for a first start). */

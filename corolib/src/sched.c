@@ -64,6 +64,8 @@ void coro__wake(coro_t *co, const coro__wakeinfo *w, const char *file, int line)
         ev.fd = w->fd;
         ev.events = w->events;
         ev.wait = w->wait;
+        ev.value = w->value;
+        ev.detail = w->detail;
         ev.has |= w->has;
         coro_trace_emit(&ev);
     }

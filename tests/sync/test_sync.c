@@ -264,6 +264,118 @@ static void test_cond_signal_and_broadcast(void **state)
     assert_int_equal(coro_cond_destroy(&s.c), 0);
 }
 
+/* ---- any wait can be cancelled; a waiting coroutine can be destroyed ---- */
+
+typedef struct cancel_all {
+    coro_chan *empty, *full;
+    coro_cond cv;
+    coro_mutex m;
+    coro_waitgroup wg;
+    int recv_rc, send_rc, cond_rc, wg_rc;
+    int cond_holds; /* the cond waiter holds m again after the cancel */
+} cancel_all;
+
+static void *c_recv(void *arg)
+{
+    cancel_all *r = arg;
+    int v;
+    r->recv_rc = coro_chan_recv(r->empty, &v);
+    return NULL;
+}
+
+static void *c_send(void *arg)
+{
+    cancel_all *r = arg;
+    int v = 2;
+    r->send_rc = coro_chan_send(r->full, &v);
+    return NULL;
+}
+
+static void *c_cond(void *arg)
+{
+    cancel_all *r = arg;
+    coro_mutex_lock(&r->m);
+    r->cond_rc = coro_cond_wait(&r->cv, &r->m);
+    r->cond_holds = coro_mutex_unlock(&r->m) == 0;
+    return NULL;
+}
+
+static void *c_wg(void *arg)
+{
+    cancel_all *r = arg;
+    r->wg_rc = coro_waitgroup_wait(&r->wg);
+    return NULL;
+}
+
+static void *c_canceller(void *arg)
+{
+    coro_t **victims = arg;
+    coro_yield(); /* let every victim block first */
+    for (int i = 0; i < 4; i++) assert_int_equal(coro_cancel_wait(victims[i]), 0);
+    for (int i = 0; i < 4; i++) assert_int_equal(coro_cancel_wait(victims[i]), -ESRCH);
+    return NULL;
+}
+
+static void test_cancel_ends_every_sync_wait(void **state)
+{
+    (void)state;
+    cancel_all r = {.recv_rc = 1, .send_rc = 1, .cond_rc = 1, .wg_rc = 1};
+    size_t stuck_before = coro_sync_blocked(); /* left by the deadlock test */
+    r.empty = coro_chan_create(sizeof(int), 1, "chan[empty]");
+    r.full = coro_chan_create(sizeof(int), 1, "chan[full]");
+    int one = 1;
+    coro_cond_init(&r.cv, "cond[cv]");
+    coro_mutex_init(&r.m, "mutex[m]");
+    coro_waitgroup_init(&r.wg, "wg");
+    coro_waitgroup_add(&r.wg, 1);
+    coro_t *victims[4];
+    victims[0] = coro_spawn(c_recv, &r, "recv");
+    victims[1] = coro_spawn(c_send, &r, "send");
+    victims[2] = coro_spawn(c_cond, &r, "cond");
+    victims[3] = coro_spawn(c_wg, &r, "wg");
+    coro_spawn(c_canceller, victims, "canceller");
+    /* fill after the spawns: the sender's first try finds it full */
+    assert_int_equal(coro_chan_send(r.full, &one), 0);
+    coro_run();
+    assert_int_equal(r.recv_rc, -ECANCELED);
+    assert_int_equal(r.send_rc, -ECANCELED);
+    assert_int_equal(r.cond_rc, -ECANCELED);
+    assert_true(r.cond_holds);
+    assert_int_equal(r.wg_rc, -ECANCELED);
+    assert_int_equal(coro_sync_blocked(), stuck_before);
+    /* nothing is left queued on the objects */
+    assert_int_equal(coro_chan_len(r.full), 1);
+    assert_int_equal(coro_chan_destroy(r.empty), 0);
+    assert_int_equal(coro_chan_destroy(r.full), 0);
+    assert_int_equal(coro_cond_destroy(&r.cv), 0);
+    assert_int_equal(coro_mutex_destroy(&r.m), 0);
+}
+
+static void *blocked_locker(void *arg)
+{
+    coro_mutex_lock(arg);
+    return NULL;
+}
+
+static void test_destroying_a_waiting_coroutine_cancels_its_wait(void **state)
+{
+    (void)state;
+    coro_mutex m;
+    coro_mutex_init(&m, "mutex[held]");
+    assert_int_equal(coro_mutex_trylock(&m), 0); /* main holds it */
+    size_t stuck_before = coro_sync_blocked();
+    coro_t *co = coro_create(blocked_locker, &m, "locker");
+    assert_int_equal(coro_resume(co), 0); /* blocks on m, back to main */
+    assert_int_equal(coro_get_state(co), CORO_SUSPENDED);
+    assert_int_equal(coro_sync_blocked(), stuck_before + 1);
+    /* Its wait is unlinked before its stack is freed: the unlock below
+     * finds nobody to hand the mutex to (ASan would see a use after free). */
+    assert_int_equal(coro_destroy(co), 0);
+    assert_int_equal(coro_sync_blocked(), stuck_before);
+    assert_int_equal(coro_mutex_unlock(&m), 0);
+    assert_int_equal(coro_mutex_destroy(&m), 0);
+}
+
 /* ---- misuse and deadlock ---------------------------------------------------- */
 
 static void test_blocking_from_main_is_refused(void **state)
@@ -359,6 +471,8 @@ int main(void)
         cmocka_unit_test(test_cond_signal_and_broadcast),
         cmocka_unit_test(test_blocking_from_main_is_refused),
         cmocka_unit_test(test_deadlock_names_each_stuck_coroutine),
+        cmocka_unit_test(test_cancel_ends_every_sync_wait),
+        cmocka_unit_test(test_destroying_a_waiting_coroutine_cancels_its_wait),
     };
     return cmocka_run_group_tests_name("sync", tests, NULL, NULL);
 }

@@ -129,11 +129,30 @@ CORO_API void coro_yield_at(const char *file, int line);
 #define coro_await(child, result) coro_await_at(__FILE__, __LINE__, (child), (result))
 CORO_API int coro_await_at(const char *file, int line, coro_t *child, void **result);
 
+/*
+ * End the wait co is suspended in, whatever it waits for: recv, send,
+ * accept, connect, a writer's wait, coro_wait_fd, coro_sleep, and the
+ * waits of coro/sync.h (mutex lock, cond, wait group, channel send and
+ * recv). co is made ready and that call returns -ECANCELED (accept and
+ * connect: NULL with errno ECANCELED; a cancelled lock does not hold the
+ * mutex; a cancelled channel send sent nothing). The socket or object
+ * stays usable. co must belong to this thread. Returns 0, -ESRCH (co is
+ * not waiting, or was already woken), -EINVAL (NULL). Does not suspend.
+ * Traces wake (cause "wake", obj what it waited on, value -125), then
+ * resume when co runs.
+ */
+CORO_API int coro_cancel_wait(coro_t *co);
+
 /* Resume ready coroutines until the thread's ready queue is empty.
  * Returns how many resumptions it made. */
 CORO_API size_t coro_run(void);
 
 /* ---- asking --------------------------------------------------------- */
+
+/* May the running coroutine block (suspend until an event)? True inside a
+ * coroutine that a scheduler, a context or a resumer runs; false in main.
+ * Every blocking call of corolib asks this one question first. */
+CORO_API bool coro_may_block(void);
 
 /* The running coroutine of this thread (its main coroutine outside any). */
 CORO_API coro_t *coro_self(void);

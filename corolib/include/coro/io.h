@@ -52,8 +52,19 @@ typedef struct coro_sock coro_sock;
  */
 CORO_API coro_ctx *coro_ctx_create(const char *fmt, ...) CORO_PRINTF(1, 2);
 
-/* Free a context that is not running. Sockets still open are closed. */
-CORO_API void coro_ctx_destroy(coro_ctx *ctx);
+/*
+ * Free a context whose loop is not running, on its own thread. Every
+ * coroutine still waiting on it (recv, accept, sleep, coro_wait_fd, ...)
+ * ends that wait with -ECANCELED and runs, from this call, until it has
+ * left the wait (so it may close its sockets); a wait started from then on
+ * fails with -ECANCELED at once. Then the sockets still open are closed
+ * (their coro_sock is freed: do not use it afterwards), the descriptors of
+ * coro_wait_fd are forgotten (not closed: they are the program's), and the
+ * posts never run are dropped. Returns 0, -EINVAL (NULL), -EBUSY (its loop
+ * is running: call it after coro_ctx_run() returns, as libuv's
+ * uv_loop_close), -EPERM (another thread).
+ */
+CORO_API int coro_ctx_destroy(coro_ctx *ctx);
 
 /* The calling thread's context, or NULL. */
 CORO_API coro_ctx *coro_ctx_current(void);
@@ -97,16 +108,7 @@ CORO_API int coro_ctx_send(coro_ctx *to, coro_t *co);
 #define coro_sleep(ms) coro_sleep_at(__FILE__, __LINE__, (ms))
 CORO_API int coro_sleep_at(const char *file, int line, int64_t ms);
 
-/*
- * Cancel the wait co is suspended in on this thread's context (recv, send,
- * accept, connect, a writer's wait, coro_wait_fd, coro_sleep): co is made
- * ready and that call returns -ECANCELED (accept and connect: NULL with
- * errno ECANCELED). The socket stays open and usable. Returns 0, -ESRCH
- * (co is not in such a wait, or was already woken), -EPERM (this thread has
- * no context). Does not suspend. Traces wake (cause "wake", obj the socket
- * or the context), then resume when co runs.
- */
-CORO_API int coro_cancel_wait(coro_t *co);
+/* coro_cancel_wait(co), which ends an io wait too, is in coro/coro.h. */
 
 /* Milliseconds on the loop's monotonic clock. */
 CORO_API int64_t coro_now_ms(void);
@@ -178,10 +180,13 @@ enum { CORO_WAIT_READ = 0, CORO_WAIT_WRITE = 1 };
 /*
  * Suspend until fd, a non-blocking descriptor the program opened (a socket,
  * a pipe), is ready to read or write; the syscall hooks (libcorohook) are
- * built on this. `what` names the wait in the trace ("read" -> detail
- * "read fd=5"; a name starting with "hook:" makes the suspend reason
- * "hook"). Returns 0, -ETIMEDOUT, -ECANCELED (coro_fd_forget during the
- * wait), -EBUSY, -EPERM (not in a coroutine run by this thread's context).
+ * built on this. An fd that is ready already (data still buffered) returns
+ * 0 at once, without suspending. `what` names the wait in the trace ("read"
+ * -> detail "read fd=5"; a name starting with "hook:" makes the suspend
+ * reason "hook", and means the caller has just seen EAGAIN, so the
+ * readiness check is skipped). Returns 0, -ETIMEDOUT, -ECANCELED
+ * (coro_fd_forget or coro_cancel_wait during the wait), -EBUSY, -EBADF,
+ * -EPERM (not in a coroutine run by this thread's context).
  */
 #define coro_wait_fd(fd, dir, timeout_ms)                                                          \
     coro_wait_fd_at(__FILE__, __LINE__, (fd), (dir), (timeout_ms), "wait")

@@ -55,12 +55,10 @@
     }
 
 /* In a coroutine run by this thread's loop? (Checked without touching the
- * runtime in threads that never used it.) */
+ * runtime in threads that never used it.) The runtime's own gate decides. */
 static bool hooked_here(void)
 {
-    if (!coro_ctx_current()) return false;
-    coro_t *self = coro_self();
-    return !coro_is_main(self) && coro_resumer(self);
+    return coro_ctx_current() && coro_may_block();
 }
 
 static int real_fcntl_flags(int fd)
@@ -204,7 +202,7 @@ API int connect(int fd, const struct sockaddr *a, socklen_t al)
     }
     int err = 0;
     socklen_t len = sizeof err;
-    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) return -1; /* errno is set */
     if (err) {
         errno = err;
         return -1;

@@ -67,7 +67,7 @@ coro_ctx *coro_ctx_create(const char *fmt, ...)
         return NULL;
     }
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
-    epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->evfd, &ev);
+    CORO__ASSERT(epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->evfd, &ev) == 0);
     va_list ap;
     va_start(ap, fmt);
     coro_named_vinit(&c->named, "context", fmt, ap);
@@ -83,9 +83,38 @@ coro_ctx *coro_ctx_create(const char *fmt, ...)
     return c;
 }
 
-void coro_ctx_destroy(coro_ctx *c)
+/* Waits on c that have not yet returned to their coroutine. */
+static bool has_waits_on(coro__thread *t, coro_ctx *c)
 {
-    if (!c) return;
+    for (coro__wait *w = t->waits; w; w = w->next)
+        if (w->home == c) return true;
+    return false;
+}
+
+int coro_ctx_destroy(coro_ctx *c)
+{
+    if (!c) return -EINVAL;
+    coro__thread *t = coro__thread_get();
+    if (c->running)
+        return coro__fail(NULL, 0, EBUSY, "coro_ctx_destroy(%s): its loop is running",
+                          c->named.name);
+    if (!pthread_equal(c->thread, pthread_self()))
+        return coro__fail(NULL, 0, EPERM, "coro_ctx_destroy(%s): called on another thread",
+                          c->named.name);
+    /* Coroutines still waiting on it end their wait with -ECANCELED, and
+     * run now, while their sockets still exist, so they can unwind; any
+     * wait they start from here on is refused at once. */
+    c->closing = true;
+    for (coro__wait *w = t->waits; w; w = w->next)
+        if (w->home == c && !w->ended) coro__wait_cancel(w, NULL, 0);
+    for (size_t steps = 0; steps < 100000 && t->rq_head && has_waits_on(t, c); steps++)
+        coro__run_ready(coro__rq_pop(t));
+    while (c->socks) {
+        if (c->socks->adopted)
+            coro__sock_forget(c->socks);
+        else
+            coro_close(c->socks);
+    }
     coro__fdwait_release(c);
     if (thread_ctx == c) {
         thread_ctx = NULL;
@@ -102,6 +131,7 @@ void coro_ctx_destroy(coro_ctx *c)
     free(c->heap);
     coro_named_fini(&c->named);
     free(c);
+    return 0;
 }
 
 void coro_ctx_stop(coro_ctx *c)
@@ -112,11 +142,9 @@ void coro_ctx_stop(coro_ctx *c)
     (void)r;
 }
 
-int coro_ctx_post(coro_ctx *c, void (*fn)(void *), void *arg)
+/* Queue p and wake the loop: cannot fail, so callers allocate first. */
+static void post_enqueue(coro_ctx *c, coro__post *p)
 {
-    coro__post *p = malloc(sizeof *p);
-    if (!p) return -ENOMEM;
-    *p = (coro__post){NULL, fn, arg};
     pthread_mutex_lock(&c->post_lock);
     if (c->post_tail)
         c->post_tail->next = p;
@@ -127,7 +155,15 @@ int coro_ctx_post(coro_ctx *c, void (*fn)(void *), void *arg)
     pthread_mutex_unlock(&c->post_lock);
     uint64_t one = 1;
     ssize_t r = write(c->evfd, &one, sizeof one);
-    (void)r;
+    (void)r; /* EAGAIN: the counter is already non-zero, the loop wakes anyway */
+}
+
+int coro_ctx_post(coro_ctx *c, void (*fn)(void *), void *arg)
+{
+    coro__post *p = malloc(sizeof *p);
+    if (!p) return -ENOMEM;
+    *p = (coro__post){NULL, fn, arg};
+    post_enqueue(c, p);
     return 0;
 }
 
@@ -157,11 +193,7 @@ static void run_posts(coro_ctx *c)
 
 void coro__io_wake(coro_ctx *c, coro__waiter *w, int result, const char *cause, uint32_t events)
 {
-    if (w->woken) return;
-    w->woken = true;
-    coro__timer_del(c, &w->timer);
-    if (w->sock && w->sock->waiter[w->dir] == w) w->sock->waiter[w->dir] = NULL;
-    w->result = result;
+    if (w->base.ended) return;
     coro__wakeinfo wi = {.cause = cause, .by = 0, .wait = c->waits};
     wi.has = CORO_EVH_WAIT;
     if (w->sock) {
@@ -172,89 +204,101 @@ void coro__io_wake(coro_ctx *c, coro__waiter *w, int result, const char *cause, 
     } else {
         wi.obj = coro_named_ref(&c->named);
     }
-    coro__wake(w->co, &wi, NULL, 0);
+    coro__wait_end(&w->base, result, &wi, NULL, 0);
 }
 
 int coro__io_register(coro_ctx *c, coro_sock *s)
 {
     struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = s};
     if (s->listener) ev.events = EPOLLIN | EPOLLET;
-    return epoll_ctl(c->epfd, EPOLL_CTL_ADD, s->fd, &ev) == 0 ? 0 : -errno;
+    if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, s->fd, &ev) != 0) return -errno;
+    s->prev = NULL;
+    s->next = c->socks;
+    if (c->socks) c->socks->prev = s;
+    c->socks = s;
+    return 0;
 }
 
-/* Suspend in w, listed so that coro_cancel_wait can find it. */
-static void wait_in(coro_ctx *c, coro__waiter *w, const char *file, int line, const char *reason,
-                    const char *detail, const coro_named *obj)
-{
-    w->next = c->waiters;
-    if (c->waiters) c->waiters->prev = w;
-    c->waiters = w;
-    c->waiting++;
-    coro__suspend(file, line, reason, detail, coro_named_ref(obj));
-    c->waiting--;
-    if (w->prev)
-        w->prev->next = w->next;
-    else
-        c->waiters = w->next;
-    if (w->next) w->next->prev = w->prev;
-}
-
-int coro_cancel_wait(coro_t *co)
-{
-    coro_ctx *c = thread_ctx;
-    if (!c) return coro__fail(NULL, 0, EPERM, "coro_cancel_wait: this thread has no context");
-    for (coro__waiter *w = c->waiters; w; w = w->next)
-        if (w->co == co && !w->woken) {
-            coro__io_wake(c, w, -ECANCELED, "wake", 0);
-            return 0;
-        }
-    return -ESRCH;
-}
-
-int coro__io_wait(const char *file, int line, coro_sock *s, int dir, int64_t timeout_ms,
-                  const char *what)
-{
-    return coro__io_wait_why(file, line, s, dir, timeout_ms, "io", what);
-}
-
-int coro__io_wait_why(const char *file, int line, coro_sock *s, int dir, int64_t timeout_ms,
-                      const char *reason, const char *what)
+void coro__io_unregister(coro_sock *s)
 {
     coro_ctx *c = s->ctx;
-    coro_t *self = coro_self();
-    if (coro_is_main(self) || !coro_resumer(self))
-        return coro__fail(file, line, EPERM, "%s: must be called inside a coroutine run by %s",
-                          what, c->named.name);
-    if (s->waiter[dir])
-        return coro__fail(file, line, EBUSY, "%s on %s: %s already waits to %s it", what,
-                          s->named.name, coro_name(s->waiter[dir]->co),
-                          dir == CORO__READ ? "read" : "write");
-    coro__waiter w = {.co = self, .result = 0, .sock = s, .dir = dir};
+    for (int dir = 0; dir < 2; dir++)
+        if (s->waiter[dir]) coro__wait_cancel(&s->waiter[dir]->base, NULL, 0);
+    /* Fails only for an fd the program already closed: nothing to undo. */
+    (void)epoll_ctl(c->epfd, EPOLL_CTL_DEL, s->fd, NULL);
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        c->socks = s->next;
+    if (s->next) s->next->prev = s->prev;
+    s->prev = s->next = NULL;
+}
+
+/* ---- the io wait and the sleep: kinds of the one wait (wait.c) ---------- */
+
+static int io_attach(coro__wait *base, const char *file, int line)
+{
+    coro__waiter *w = (coro__waiter *)base;
+    if (w->ctx->closing)
+        return coro__fail(file, line, ECANCELED, "%s: %s is being destroyed", base->op,
+                          w->ctx->named.name);
+    if (w->sock) {
+        coro__waiter *other = w->sock->waiter[w->dir];
+        if (other)
+            return coro__fail(file, line, EBUSY, "%s on %s: %s already waits to %s it", base->op,
+                              w->sock->named.name, coro_name(other->base.co),
+                              w->dir == CORO__READ ? "read" : "write");
+        w->sock->waiter[w->dir] = w;
+    }
+    if (base->ms >= 0) coro__timer_add(w->ctx, &w->timer, coro__now_ms() + base->ms);
+    return 0;
+}
+
+static void io_detach(coro__wait *base)
+{
+    coro__waiter *w = (coro__waiter *)base;
+    coro__timer_del(w->ctx, &w->timer);
+    if (w->sock && w->sock->waiter[w->dir] == w) w->sock->waiter[w->dir] = NULL;
+}
+
+static void sleep_describe(const coro__wait *w, char *buf, size_t n)
+{
+    snprintf(buf, n, "sleep %lld ms", (long long)w->ms);
+}
+
+static const coro__wait_ops io_ops = {io_attach, io_detach, NULL};
+static const coro__wait_ops sleep_ops = {io_attach, io_detach, sleep_describe};
+
+int coro__io_wait(const char *file, int line, coro_sock *s, int dir, int64_t timeout_ms,
+                  const char *reason, const char *op)
+{
+    coro__waiter w = {.ctx = s->ctx, .sock = s, .dir = dir};
+    w.base = (coro__wait){.ops = &io_ops, .kind = CORO__WAIT_IO, .reason = reason, .op = op};
+    w.base.obj = &s->named;
+    w.base.home = s->ctx;
+    w.base.fd = s->fd;
+    w.base.ms = timeout_ms < 0 ? -1 : timeout_ms;
     w.timer.index = SIZE_MAX;
     w.timer.waiter = &w;
-    s->waiter[dir] = &w;
-    if (timeout_ms >= 0) coro__timer_add(c, &w.timer, coro__now_ms() + timeout_ms);
-    char detail[96];
-    snprintf(detail, sizeof detail, "%s fd=%d", what, s->fd);
-    wait_in(c, &w, file, line, reason, detail, &s->named);
-    return w.result;
+    return coro__wait_for(&w.base, file, line);
 }
 
 int coro_sleep_at(const char *file, int line, int64_t ms)
 {
     coro_ctx *c = thread_ctx;
-    coro_t *self = coro_self();
-    if (!c || coro_is_main(self) || !coro_resumer(self))
+    if (!c)
         return coro__fail(file, line, EPERM,
                           "coro_sleep: must be called inside a coroutine run by a context");
-    coro__waiter w = {.co = self};
+    coro__waiter w = {.ctx = c};
+    w.base = (coro__wait){.ops = &sleep_ops, .kind = CORO__WAIT_SLEEP, .reason = "timer"};
+    w.base.op = "sleep";
+    w.base.obj = &c->named;
+    w.base.home = c;
+    w.base.fd = -1;
+    w.base.ms = ms > 0 ? ms : 0;
     w.timer.index = SIZE_MAX;
     w.timer.waiter = &w;
-    coro__timer_add(c, &w.timer, coro__now_ms() + (ms > 0 ? ms : 0));
-    char detail[48];
-    snprintf(detail, sizeof detail, "sleep %lld ms", (long long)ms);
-    wait_in(c, &w, file, line, "timer", detail, &c->named);
-    return w.result;
+    return coro__wait_for(&w.base, file, line);
 }
 
 static void fire_timers(coro_ctx *c)
@@ -266,7 +310,7 @@ static void fire_timers(coro_ctx *c)
         coro__timer_del(c, t);
         if (CORO_TRACE_ON()) {
             coro_trace_ev ev = {.kind = CORO_EV_TIMER, .detail = w->sock ? "deadline" : "sleep"};
-            coro__ev_co(&ev, w->co);
+            coro__ev_co(&ev, w->base.co);
             ev.obj = w->sock ? coro_named_ref(&w->sock->named) : coro_named_ref(&c->named);
             coro_trace_emit(&ev);
         }
@@ -285,7 +329,7 @@ static void dispatch(coro_ctx *c, coro_sock *s, uint32_t events)
             coro_trace_ev ev = {
                 .kind = CORO_EV_EPOLL_DISPATCH, .fd = s->fd, .events = events, .wait = c->waits};
             ev.has = CORO_EVH_FD | CORO_EVH_EVENTS | CORO_EVH_WAIT;
-            coro__ev_co(&ev, w->co);
+            coro__ev_co(&ev, w->base.co);
             ev.obj = coro_named_ref(&s->named);
             ev.obj_kind = s->listener ? "acceptor" : "conn";
             coro_trace_emit(&ev);
@@ -297,7 +341,8 @@ static void dispatch(coro_ctx *c, coro_sock *s, uint32_t events)
 /* Is anything left that could ever make a coroutine runnable? */
 static bool has_work(coro_ctx *c, coro__thread *t)
 {
-    return t->rq_head || c->waiting || c->nheap || atomic_load(&c->posts);
+    return t->rq_head || t->waiting[CORO__WAIT_IO] || t->waiting[CORO__WAIT_SLEEP] || c->nheap ||
+           atomic_load(&c->posts);
 }
 
 /* One turn of the loop. block: wait in epoll_wait for the nearest timer
@@ -320,7 +365,9 @@ static bool turn(coro_ctx *c, bool block)
     struct epoll_event evs[MAX_EVENTS];
     int n = epoll_wait(c->epfd, evs, MAX_EVENTS, timeout);
     if (n < 0) {
-        if (errno != EINTR) coro__fail(NULL, 0, errno, "epoll_wait: %s", strerror(errno));
+        /* EBADF, EFAULT, EINVAL: our epoll or our buffer is broken, and
+         * going round again would only spin. */
+        CORO__ASSERT(errno == EINTR);
         n = 0;
     }
     c->waits++;
@@ -392,6 +439,10 @@ int coro_ctx_send(coro_ctx *to, coro_t *co)
         (co->state == CORO_SUSPENDED && co->block != CORO__BLOCK_NONE) || co->awaiter)
         return coro__fail(NULL, 0, EBUSY, "coro_ctx_send(%s): it is %s", co->named.name,
                           coro_state_name(co->state));
+    /* Allocate first: a failed post must leave co exactly as it was. */
+    coro__post *p = malloc(sizeof *p);
+    if (!p) return coro__fail(NULL, 0, ENOMEM, "coro_ctx_send(%s): out of memory", co->named.name);
+    *p = (coro__post){NULL, receive, co};
     co->migrates = true;
     co->resumer = NULL;
     co->block = CORO__BLOCK_EVENT; /* nobody here may resume it any more */
@@ -401,5 +452,6 @@ int coro_ctx_send(coro_ctx *to, coro_t *co)
         ev.obj = coro_named_ref(&to->named);
         coro_trace_emit(&ev);
     }
-    return coro_ctx_post(to, receive, co);
+    post_enqueue(to, p);
+    return 0;
 }

@@ -7,6 +7,7 @@
  * blocking read() into a suspension without the program knowing.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,15 +49,26 @@ int coro_wait_fd_at(const char *file, int line, int fd, int dir, int64_t timeout
         return coro__fail(file, line, EPERM, "coro_wait_fd(%d): this thread has no context", fd);
     if (fd < 0 || (dir != CORO_WAIT_READ && dir != CORO_WAIT_WRITE))
         return coro__fail(file, line, EINVAL, "coro_wait_fd(%d, %d): bad argument", fd, dir);
+    bool hook = what && !strncmp(what, "hook:", 5);
+    if (!hook) {
+        /* The loop hears of an fd edge-triggered: only of what arrives
+         * after it looked. Data already buffered (a read that took 1 of 2
+         * bytes) must not wait for more, so ask the kernel first. The
+         * hooks skip this: they wait only after their call said EAGAIN. */
+        struct pollfd p = {.fd = fd, .events = dir == CORO_WAIT_READ ? POLLIN : POLLOUT};
+        int r = poll(&p, 1, 0);
+        if (r > 0 && (p.revents & POLLNVAL))
+            return coro__fail(file, line, EBADF, "coro_wait_fd(%d): not an open descriptor", fd);
+        if (r > 0) return 0;
+    }
     coro_sock **sp = slot(c, fd);
-    if (!sp) return -ENOMEM;
+    if (!sp) return coro__fail(file, line, ENOMEM, "coro_wait_fd(%d): out of memory", fd);
     if (!*sp) {
         *sp = coro__sock_adopt(c, fd);
         if (!*sp) return coro__fail(file, line, errno, "coro_wait_fd(%d): %s", fd, strerror(errno));
     }
-    bool hook = what && !strncmp(what, "hook:", 5);
-    return coro__io_wait_why(file, line, *sp, dir, timeout_ms, hook ? "hook" : "io",
-                             what ? what : "wait");
+    return coro__io_wait(file, line, *sp, dir, timeout_ms, hook ? "hook" : "io",
+                         what ? what : "wait");
 }
 
 void coro_fd_forget(int fd)
@@ -67,11 +79,11 @@ void coro_fd_forget(int fd)
     table.s[fd] = NULL;
 }
 
+/* The context closes (forgets) the adopted sockets itself; only the table
+ * is left to free. */
 void coro__fdwait_release(coro_ctx *c)
 {
     if (table.ctx != c) return;
-    for (size_t i = 0; i < table.cap; i++)
-        if (table.s[i]) coro__sock_forget(table.s[i]);
     free(table.s);
     memset(&table, 0, sizeof table);
 }

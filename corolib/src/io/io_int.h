@@ -24,15 +24,14 @@ typedef struct coro__timer {
     coro__waiter *waiter;
 } coro__timer;
 
-/* A suspended coroutine's wait, kept on its own stack while it waits. */
+/* An io or sleep wait: the one wait record (coro_int.h) and where it is
+ * linked in the context, on the waiter's stack while it waits. */
 struct coro__waiter {
-    coro_t *co;
-    int result; /* set by whoever wakes it: 0, -ETIMEDOUT, -ECANCELED */
-    bool woken; /* already on the ready queue: a second wake would run it twice */
-    coro_sock *sock;
+    coro__wait base; /* first: the loop gets from one to the other */
+    coro_ctx *ctx;
+    coro_sock *sock; /* NULL for a sleep */
     int dir;
     coro__timer timer;
-    coro__waiter *prev, *next; /* the context's list of waits, for coro_cancel_wait */
 };
 
 typedef struct coro__post {
@@ -47,9 +46,9 @@ struct coro_ctx {
     pthread_t thread;
     bool running;
     atomic_bool stop;
-    uint64_t waits; /* epoll_wait calls, numbered in the trace */
-    size_t waiting; /* coroutines suspended on an fd or a timer */
-    coro__waiter *waiters;
+    uint64_t waits;   /* epoll_wait calls, numbered in the trace */
+    bool closing;     /* being destroyed: a new wait is refused (-ECANCELED) */
+    coro_sock *socks; /* every open socket, closed with the context */
     /* the timer heap */
     coro__timer **heap;
     size_t nheap, heap_cap;
@@ -67,7 +66,9 @@ struct coro_sock {
     int port;
     bool listener;
     int reserve_fd; /* listeners: spare descriptor for EMFILE */
+    bool adopted;   /* a descriptor of the program's (coro_wait_fd): not ours to close */
     coro__waiter *waiter[2];
+    coro_sock *prev, *next; /* the context's list of sockets */
 };
 
 /* timer.c */
@@ -77,12 +78,10 @@ coro__timer *coro__timer_peek(coro_ctx *ctx);
 int64_t coro__now_ms(void);
 
 /* context.c: suspend the running coroutine until s is ready in direction
- * dir (or until the deadline); returns 0, -ETIMEDOUT, -ECANCELED, -EBUSY. */
+ * dir (or until the deadline); returns 0, -ETIMEDOUT, -ECANCELED, -EBUSY,
+ * -EPERM. op names the call ("recv"); reason is the suspend's ("io", "hook"). */
 int coro__io_wait(const char *file, int line, coro_sock *s, int dir, int64_t timeout_ms,
-                  const char *what);
-/* The same with another suspend reason ("hook"). */
-int coro__io_wait_why(const char *file, int line, coro_sock *s, int dir, int64_t timeout_ms,
-                      const char *reason, const char *what);
+                  const char *reason, const char *op);
 /* Wrap a descriptor the program opened itself (the syscall hooks): named
  * "fd[N]", registered with the loop; forget() unregisters without closing. */
 coro_sock *coro__sock_adopt(coro_ctx *ctx, int fd);
@@ -91,8 +90,10 @@ void coro__sock_forget(coro_sock *s);
 void coro__fdwait_release(coro_ctx *c);
 /* Wake a waiter with result and cause ("io", "timer", "wake"). */
 void coro__io_wake(coro_ctx *ctx, coro__waiter *w, int result, const char *cause, uint32_t events);
-/* Register a new socket with the context's epoll. */
+/* Register a new socket with the context's epoll, and list it. */
 int coro__io_register(coro_ctx *ctx, coro_sock *s);
+/* Unregister and unlist it; waiters get -ECANCELED. */
+void coro__io_unregister(coro_sock *s);
 /* Trace the creation of a runtime object. */
 void coro__trace_object(const coro_named *n, const char *kind, const char *file, int line);
 

@@ -145,7 +145,12 @@ coro_sock *coro_listen(coro_ctx *c, const char *host, int port, int backlog)
     }
     struct sockaddr_storage bound;
     socklen_t blen = sizeof bound;
-    getsockname(fd, (struct sockaddr *)&bound, &blen);
+    if (getsockname(fd, (struct sockaddr *)&bound, &blen) != 0) {
+        int e = errno;
+        close(fd);
+        coro__fail(NULL, 0, e, "coro_listen(%s:%d): getsockname: %s", host, port, strerror(e));
+        return NULL;
+    }
     char name[128];
     int real_port;
     addr_str((struct sockaddr *)&bound, blen, name, sizeof name, &real_port);
@@ -204,7 +209,7 @@ coro_sock *coro_accept_at(const char *file, int line, coro_sock *l, int64_t time
             errno = ETIMEDOUT;
             return NULL;
         }
-        int rc = coro__io_wait(file, line, l, CORO__READ, left, "accept");
+        int rc = coro__io_wait(file, line, l, CORO__READ, left, "io", "accept");
         if (rc) {
             errno = -rc;
             return NULL;
@@ -244,7 +249,7 @@ coro_sock *coro_connect_at(const char *file, int line, coro_ctx *c, const char *
     if (!s) return NULL;
     s->port = p;
     if (r != 0) {
-        rc = coro__io_wait(file, line, s, CORO__WRITE, timeout_ms, "connect");
+        rc = coro__io_wait(file, line, s, CORO__WRITE, timeout_ms, "io", "connect");
         int err = 0;
         socklen_t elen = sizeof err;
         if (!rc && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) == 0 && err) rc = -err;
@@ -273,7 +278,7 @@ ssize_t coro_recv_at(const char *file, int line, coro_sock *s, void *buf, size_t
         if (e != EAGAIN && e != EWOULDBLOCK) return -e;
         int64_t left = deadline < 0 ? -1 : deadline - coro__now_ms();
         if (deadline >= 0 && left <= 0) return -ETIMEDOUT;
-        int rc = coro__io_wait(file, line, s, CORO__READ, left, "recv");
+        int rc = coro__io_wait(file, line, s, CORO__READ, left, "io", "recv");
         if (rc) return rc;
     }
 }
@@ -290,7 +295,7 @@ ssize_t coro_send_at(const char *file, int line, coro_sock *s, const void *buf, 
         if (e != EAGAIN && e != EWOULDBLOCK) return -e;
         int64_t left = deadline < 0 ? -1 : deadline - coro__now_ms();
         if (deadline >= 0 && left <= 0) return -ETIMEDOUT;
-        int rc = coro__io_wait(file, line, s, CORO__WRITE, left, "send");
+        int rc = coro__io_wait(file, line, s, CORO__WRITE, left, "io", "send");
         if (rc) return rc;
     }
 }
@@ -315,9 +320,7 @@ int coro_shutdown(coro_sock *s, int how)
 int coro_close(coro_sock *s)
 {
     if (!s) return -EINVAL;
-    for (int dir = 0; dir < 2; dir++)
-        if (s->waiter[dir]) coro__io_wake(s->ctx, s->waiter[dir], -ECANCELED, "wake", 0);
-    epoll_ctl(s->ctx->epfd, EPOLL_CTL_DEL, s->fd, NULL);
+    coro__io_unregister(s);
     close(s->fd);
     if (s->reserve_fd >= 0) close(s->reserve_fd);
     if (CORO_TRACE_ON()) {
@@ -353,14 +356,14 @@ coro_sock *coro__sock_adopt(coro_ctx *c, int fd)
 {
     char name[24];
     snprintf(name, sizeof name, "%d", fd);
-    return new_sock(c, fd, false, "fd", name, NULL, 0);
+    coro_sock *s = new_sock(c, fd, false, "fd", name, NULL, 0);
+    if (s) s->adopted = true;
+    return s;
 }
 
 void coro__sock_forget(coro_sock *s)
 {
-    for (int dir = 0; dir < 2; dir++)
-        if (s->waiter[dir]) coro__io_wake(s->ctx, s->waiter[dir], -ECANCELED, "wake", 0);
-    epoll_ctl(s->ctx->epfd, EPOLL_CTL_DEL, s->fd, NULL);
+    coro__io_unregister(s);
     coro_named_fini(&s->named);
     free(s);
 }

@@ -42,7 +42,8 @@ static int drain_to(const char *file, int line, coro_writer *w, size_t target)
         int rc = push(w);
         if (rc) return rc;
         if (w->len <= target) return 0;
-        rc = coro__io_wait(file, line, w->sock, CORO__WRITE, CORO_FOREVER, "send (buffer full)");
+        rc = coro__io_wait(file, line, w->sock, CORO__WRITE, CORO_FOREVER, "io",
+                           "send (buffer full)");
         if (rc) return rc;
     }
 }

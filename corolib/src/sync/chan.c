@@ -97,6 +97,20 @@ static void pop(coro_chan *ch, void *out)
     ch->len--;
 }
 
+static void send_describe(const coro__wait *w, char *buf, size_t n)
+{
+    const coro_chan *ch = (const coro_chan *)w->obj; /* named comes first */
+    snprintf(buf, n, "send %s (%s)", ch->named.name, ch->cap ? "full" : "no receiver yet");
+}
+
+static void recv_describe(const coro__wait *w, char *buf, size_t n)
+{
+    snprintf(buf, n, "recv %s (empty)", w->obj->name);
+}
+
+static const coro__wait_ops send_ops = {coro__sync_attach, coro__sync_detach, send_describe};
+static const coro__wait_ops recv_ops = {coro__sync_attach, coro__sync_detach, recv_describe};
+
 int coro_chan_send_at(const char *file, int line, coro_chan *ch, const void *elem)
 {
     if (ch->closed)
@@ -114,9 +128,7 @@ int coro_chan_send_at(const char *file, int line, coro_chan *ch, const void *ele
     }
     coro__wnode n;
     n.data = (void *)elem;
-    snprintf(n.what, sizeof n.what, "send %s (%s)", ch->named.name,
-             ch->cap ? "full" : "no receiver yet");
-    return coro__sync_block(file, line, &ch->senders, &n, &ch->named, "channel");
+    return coro__sync_block(file, line, &ch->senders, &n, &send_ops, &ch->named, "channel", "send");
 }
 
 int coro_chan_recv_at(const char *file, int line, coro_chan *ch, void *out)
@@ -139,8 +151,8 @@ int coro_chan_recv_at(const char *file, int line, coro_chan *ch, void *out)
     if (ch->closed) return -EPIPE;
     coro__wnode n;
     n.data = out;
-    snprintf(n.what, sizeof n.what, "recv %s (empty)", ch->named.name);
-    return coro__sync_block(file, line, &ch->receivers, &n, &ch->named, "channel");
+    return coro__sync_block(file, line, &ch->receivers, &n, &recv_ops, &ch->named, "channel",
+                            "recv");
 }
 
 int coro_chan_close_at(const char *file, int line, coro_chan *ch)

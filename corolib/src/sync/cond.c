@@ -25,15 +25,31 @@ int coro_cond_destroy(coro_cond *c)
     return 0;
 }
 
+static void cond_describe(const coro__wait *w, char *buf, size_t n)
+{
+    snprintf(buf, n, "signal of %s", w->obj->name);
+}
+
+static void wg_describe(const coro__wait *w, char *buf, size_t n)
+{
+    const coro_waitgroup *wg = (const coro_waitgroup *)w->obj; /* named comes first */
+    snprintf(buf, n, "%s (%ld left)", wg->named.name, wg->count);
+}
+
+static const coro__wait_ops cond_ops = {coro__sync_attach, coro__sync_detach, cond_describe};
+static const coro__wait_ops wg_ops = {coro__sync_attach, coro__sync_detach, wg_describe};
+
 int coro_cond_wait_at(const char *file, int line, coro_cond *c, coro_mutex *m)
 {
     if (m->owner != coro_id(coro_self()))
         return coro__fail(file, line, EPERM, "wait on %s: the caller does not hold %s",
                           c->named.name, m->named.name);
+    if (!coro_may_block())
+        return coro__fail(file, line, EPERM, "wait on %s: must be called inside a coroutine",
+                          c->named.name);
     coro__wnode n;
-    snprintf(n.what, sizeof n.what, "signal of %s", c->named.name);
     coro_mutex_unlock_at(file, line, m);
-    int rc = coro__sync_block(file, line, &c->waiters, &n, &c->named, "cond");
+    int rc = coro__sync_block(file, line, &c->waiters, &n, &cond_ops, &c->named, "cond", "wait");
     int rl = coro_mutex_lock_at(file, line, m);
     return rc ? rc : rl;
 }
@@ -77,6 +93,5 @@ int coro_waitgroup_wait_at(const char *file, int line, coro_waitgroup *wg)
 {
     if (wg->count == 0) return 0;
     coro__wnode n;
-    snprintf(n.what, sizeof n.what, "%s (%ld left)", wg->named.name, wg->count);
-    return coro__sync_block(file, line, &wg->waiters, &n, &wg->named, "waitgroup");
+    return coro__sync_block(file, line, &wg->waiters, &n, &wg_ops, &wg->named, "waitgroup", "wait");
 }

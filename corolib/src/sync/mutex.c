@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "sync_int.h"
 
@@ -27,10 +28,21 @@ int coro_mutex_destroy(coro_mutex *m)
     return 0;
 }
 
+static void lock_describe(const coro__wait *w, char *buf, size_t n)
+{
+    const coro_mutex *m = (const coro_mutex *)w->obj; /* named is its first member */
+    snprintf(buf, n, "lock %s (held by %s)", m->named.name, m->owner_name);
+}
+
+static const coro__wait_ops lock_ops = {coro__sync_attach, coro__sync_detach, lock_describe};
+
 static void take(coro_mutex *m, coro_t *co)
 {
     m->owner = coro_id(co);
-    snprintf(m->owner_name, sizeof m->owner_name, "%s", coro_name(co));
+    const char *name = coro_name(co);
+    size_t n = strnlen(name, sizeof m->owner_name - 1);
+    memcpy(m->owner_name, name, n);
+    m->owner_name[n] = 0;
 }
 
 int coro_mutex_trylock(coro_mutex *m)
@@ -51,9 +63,8 @@ int coro_mutex_lock_at(const char *file, int line, coro_mutex *m)
         return 0;
     }
     coro__wnode n;
-    snprintf(n.what, sizeof n.what, "lock %s (held by %s)", m->named.name, m->owner_name);
-    /* On return the unlocker has made us the owner. */
-    return coro__sync_block(file, line, &m->waiters, &n, &m->named, "lock");
+    /* On return the unlocker has made us the owner (unless cancelled). */
+    return coro__sync_block(file, line, &m->waiters, &n, &lock_ops, &m->named, "lock", "lock");
 }
 
 int coro_mutex_unlock_at(const char *file, int line, coro_mutex *m)
@@ -64,7 +75,7 @@ int coro_mutex_unlock_at(const char *file, int line, coro_mutex *m)
                           coro_name(self));
     coro__wnode *n = coro__sync_pop(&m->waiters);
     if (n) {
-        take(m, n->co);
+        take(m, n->base.co);
         coro__sync_wake(n, 0, file, line);
     } else {
         m->owner = 0;

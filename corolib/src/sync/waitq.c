@@ -1,6 +1,6 @@
 /*
- * waitq.c - blocking and waking for the synchronisation objects, and the
- * thread's list of blocked coroutines that makes a deadlock reportable.
+ * waitq.c - the queues of the synchronisation objects: a kind of the one
+ * wait (wait.c), and the deadlock report over the thread's sync waits.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -8,12 +8,9 @@
 
 #include "sync_int.h"
 
-static _Thread_local coro__wnode *blocked_head;
-static _Thread_local size_t blocked_count;
-
 size_t coro_sync_blocked(void)
 {
-    return blocked_count;
+    return coro__thread_get()->waiting[CORO__WAIT_SYNC];
 }
 
 void coro__sync_created(const coro_named *n, const char *kind)
@@ -26,70 +23,90 @@ void coro__sync_created(const coro_named *n, const char *kind)
     coro_trace_emit(&ev);
 }
 
-int coro__sync_block(const char *file, int line, coro_waitq *q, coro__wnode *n,
-                     const coro_named *obj, const char *reason)
+int coro__sync_attach(coro__wait *w, const char *file, int line)
 {
-    coro__thread *t = coro__thread_get();
-    coro_t *self = t->current;
-    if (self->is_main || !self->resumer)
-        return coro__fail(file, line, EPERM,
-                          "%s: must be called inside a coroutine run by a scheduler (not main)",
-                          n->what);
-    n->co = self;
-    n->obj = obj;
+    (void)file;
+    (void)line;
+    coro__wnode *n = (coro__wnode *)w;
+    coro_waitq *q = n->q;
     n->next = NULL;
-    n->result = 0;
+    n->prev = q->tail;
     if (q->tail)
         q->tail->next = n;
     else
         q->head = n;
     q->tail = n;
-    n->bprev = NULL;
-    n->bnext = blocked_head;
-    if (blocked_head) blocked_head->bprev = n;
-    blocked_head = n;
-    blocked_count++;
-    coro__suspend(file, line, reason, n->what, coro_named_ref(obj));
-    return n->result;
+    return 0;
+}
+
+static void unlink_node(coro_waitq *q, coro__wnode *n)
+{
+    if (n->prev)
+        n->prev->next = n->next;
+    else
+        q->head = n->next;
+    if (n->next)
+        n->next->prev = n->prev;
+    else
+        q->tail = n->prev;
+    n->prev = n->next = NULL;
+    n->q = NULL;
+}
+
+void coro__sync_detach(coro__wait *w)
+{
+    coro__wnode *n = (coro__wnode *)w;
+    if (n->q) unlink_node(n->q, n);
+}
+
+int coro__sync_block(const char *file, int line, coro_waitq *q, coro__wnode *n,
+                     const coro__wait_ops *ops, const coro_named *obj, const char *reason,
+                     const char *op)
+{
+    n->base = (coro__wait){.ops = ops, .kind = CORO__WAIT_SYNC, .reason = reason, .op = op};
+    n->base.obj = obj;
+    n->base.fd = -1;
+    n->q = q;
+    return coro__wait_for(&n->base, file, line);
 }
 
 coro__wnode *coro__sync_pop(coro_waitq *q)
 {
     coro__wnode *n = q->head;
-    if (!n) return NULL;
-    q->head = n->next;
-    if (!q->head) q->tail = NULL;
-    n->next = NULL;
+    if (n) unlink_node(q, n);
     return n;
 }
 
 void coro__sync_wake(coro__wnode *n, int result, const char *file, int line)
 {
-    if (n->bprev)
-        n->bprev->bnext = n->bnext;
-    else
-        blocked_head = n->bnext;
-    if (n->bnext) n->bnext->bprev = n->bprev;
-    blocked_count--;
-    n->result = result;
-    coro__wakeinfo w = {
-        .cause = "wake", .by = coro__t.current->named.id, .obj = coro_named_ref(n->obj)};
-    coro__wake(n->co, &w, file, line);
+    coro__wakeinfo w = {.cause = "wake", .by = coro__t.current->named.id};
+    w.obj = coro_named_ref(n->base.obj);
+    coro__wait_end(&n->base, result, &w, file, line);
 }
 
 size_t coro_deadlock_report(FILE *out)
 {
     size_t n = 0;
-    for (coro__wnode *w = blocked_head; w; w = w->bnext, n++)
-        fprintf(out, "  %-24s waits on %s\n", w->co->named.name, w->what);
+    char what[160];
+    for (coro__wait *w = coro__thread_get()->waits; w; w = w->next)
+        if (w->kind == CORO__WAIT_SYNC && !w->ended) {
+            coro__wait_describe(w, what, sizeof what);
+            fprintf(out, "  %-24s waits on %s\n", w->co->named.name, what);
+            n++;
+        }
     return n;
 }
 
 size_t coro__sync_report_stuck(void)
 {
     size_t n = 0;
-    for (coro__wnode *w = blocked_head; w; w = w->bnext, n++)
-        coro__fail(NULL, 0, EDEADLK, "deadlock: %s waits on %s and nothing can wake it",
-                   w->co->named.name, w->what);
+    char what[160];
+    for (coro__wait *w = coro__thread_get()->waits; w; w = w->next)
+        if (w->kind == CORO__WAIT_SYNC && !w->ended) {
+            coro__wait_describe(w, what, sizeof what);
+            coro__fail(NULL, 0, EDEADLK, "deadlock: %s waits on %s and nothing can wake it",
+                       w->co->named.name, what);
+            n++;
+        }
     return n;
 }

@@ -1,0 +1,178 @@
+/*
+ * wait.c - the one wait: every blocking operation of the runtime (a
+ * socket's recv, a raw fd, a sleep, a mutex, a channel, a wait group, the
+ * syscall hooks) suspends here, in a record (coro__wait) on the waiter's
+ * own stack, and ends here, by its waker, a cancel, or a teardown.
+ *
+ *   coro__wait_for:   gate -> attach -> list -> trace suspend -> park
+ *                     ... -> unlist -> result
+ *   coro__wait_end:   detach -> result -> wake (ready queue)
+ *
+ * The record says what is awaited in typed fields (op, object, fd), so the
+ * wait path formats no text unless a trace records it. The kind of wait
+ * supplies three functions (coro__wait_ops): attach links the record into
+ * the object (a socket's waiter slot and the timer heap, a mutex's queue),
+ * detach unlinks it, describe says it in words. With them, any wait can be
+ * cancelled (coro_cancel_wait), dropped when its coroutine is destroyed,
+ * and ended when its context goes away, without knowing what it waits on.
+ * libdill's clauses (cr.c) are the model: a clause with a cancel callback.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "coro/io.h"
+#include "coro_int.h"
+
+void coro__assert_failed(const char *what, const char *file, int line, const char *fn)
+{
+    char msg[512];
+    int n = snprintf(msg, sizeof msg, "corolib: %s:%d: %s: invariant broken: %s\n", file, line, fn,
+                     what);
+    if (n > 0) {
+        ssize_t r = write(2, msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1);
+        (void)r;
+    }
+    abort();
+}
+
+bool coro_may_block(void)
+{
+    return coro__can_block(coro__thread_get()->current);
+}
+
+void coro__wait_describe(const coro__wait *w, char *buf, size_t n)
+{
+    if (w->ops->describe)
+        w->ops->describe(w, buf, n);
+    else if (w->fd >= 0)
+        snprintf(buf, n, "%s fd=%d", w->op, w->fd);
+    else
+        snprintf(buf, n, "%s %s", w->op, w->obj ? w->obj->name : "");
+}
+
+static void list_add(coro__thread *t, coro__wait *w)
+{
+    w->prev = NULL;
+    w->next = t->waits;
+    if (t->waits) t->waits->prev = w;
+    t->waits = w;
+    t->waiting[w->kind]++;
+}
+
+static void list_del(coro__thread *t, coro__wait *w)
+{
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        t->waits = w->next;
+    if (w->next) w->next->prev = w->prev;
+    w->prev = w->next = NULL;
+    if (!w->ended) t->waiting[w->kind]--;
+}
+
+static void trace_suspend(coro_t *self, const coro__wait *w, const char *file, int line)
+{
+    char detail[160];
+    coro__wait_describe(w, detail, sizeof detail);
+    coro_trace_ev ev = {.kind = CORO_EV_SUSPEND, .reason = w->reason, .detail = detail};
+    ev.file = file;
+    ev.line = line;
+    if (w->obj) ev.obj = coro_named_ref(w->obj);
+    if (w->fd >= 0) {
+        ev.fd = w->fd;
+        ev.has |= CORO_EVH_FD;
+    }
+    coro__ev_co(&ev, self);
+    ev.to = coro_named_ref(&self->resumer->named);
+    coro_trace_emit(&ev);
+}
+
+int coro__wait_for(coro__wait *w, const char *file, int line)
+{
+    coro__thread *t = coro__thread_get();
+    coro_t *self = t->current;
+    if (!coro__can_block(self)) {
+        char what[160];
+        coro__wait_describe(w, what, sizeof what);
+        return coro__fail(file, line, EPERM,
+                          "%s: must be called inside a coroutine run by a scheduler or a "
+                          "context (not main)",
+                          what);
+    }
+    w->co = self;
+    w->result = 0;
+    w->ended = false;
+    int rc = w->ops->attach ? w->ops->attach(w, file, line) : 0;
+    if (rc) return rc;
+    list_add(t, w);
+    self->wait = w;
+    if (CORO_TRACE_ON()) trace_suspend(self, w, file, line);
+    coro__park(t, self, w);
+    /* Only coro__wait_end makes a waiting coroutine ready. */
+    CORO__ASSERT(w->ended && self->wait == w);
+    self->wait = NULL;
+    list_del(&coro__t, w);
+    return w->result;
+}
+
+static const char *result_name(int result)
+{
+    switch (result) {
+    case -ETIMEDOUT:
+        return "result -ETIMEDOUT";
+    case -ECANCELED:
+        return "result -ECANCELED";
+    case -EPIPE:
+        return "result -EPIPE";
+    default:
+        return "result: error";
+    }
+}
+
+bool coro__wait_end(coro__wait *w, int result, coro__wakeinfo *wi, const char *file, int line)
+{
+    if (w->ended) return false;
+    w->ops->detach(w);
+    w->ended = true;
+    w->result = result;
+    coro__t.waiting[w->kind]--;
+    if (result) {
+        wi->value = result;
+        wi->has |= CORO_EVH_VALUE;
+        wi->detail = result_name(result);
+    }
+    coro__wake(w->co, wi, file, line);
+    return true;
+}
+
+bool coro__wait_cancel(coro__wait *w, const char *file, int line)
+{
+    coro__wakeinfo wi = {.cause = "wake", .by = coro__thread_get()->current->named.id};
+    if (w->obj) wi.obj = coro_named_ref(w->obj);
+    if (w->fd >= 0) {
+        wi.fd = w->fd;
+        wi.has |= CORO_EVH_FD;
+    }
+    return coro__wait_end(w, -ECANCELED, &wi, file, line);
+}
+
+void coro__wait_drop(coro__wait *w)
+{
+    CORO__ASSERT(!w->ended); /* an ended wait's coroutine is ready: not destroyable */
+    w->ops->detach(w);
+    list_del(&coro__t, w);
+    w->ended = true;
+    w->co->wait = NULL;
+}
+
+int coro_cancel_wait(coro_t *co)
+{
+    coro__thread_get();
+    if (!co) return -EINVAL;
+    if (!co->wait || co->wait->ended) return -ESRCH;
+    coro__wait_cancel(co->wait, NULL, 0);
+    return 0;
+}
