@@ -40,7 +40,9 @@ static const view views[] = {
     {"step", vz_view_step, NULL, "step through the run, forward and back",
      "  --script \"n n b j 10 c NAME q\"  run these commands instead of reading a terminal\n"},
     {"predict", vz_view_predict, NULL, "check a learner's predicted order of transfers",
-     "  PREDICTION        a file with one \"FROM -> TO\" per line (coroscope predict TRACE FILE)\n"
+     "  PREDICTION        a file with one \"FROM -> TO [because CAUSE]\" per line, # comments;\n"
+     "                    it covers the whole run unless its last line is \"...\"\n"
+     "  --from N          start comparing at the first transfer at or after event N\n"
      "  exits 4 at the first transfer that did not happen as predicted\n"},
     {"log", vz_view_log, NULL, "the annotated log, with filters",
      "  --coro NAME       events about this coroutine (or pattern, e.g. echo#*)\n"
@@ -57,12 +59,15 @@ static const view views[] = {
 static void usage(FILE *f)
 {
     fprintf(f, "usage: coroscope VIEW [OPTIONS] TRACE\n"
-               "       coroscope run [-d DIR] -- PROGRAM [ARGS...]\n\n"
+               "       coroscope run [-d DIR] -- PROGRAM [ARGS...]\n"
+               "       coroscope tutorial list | run N | check N PREDICTION\n\n"
                "Turns a coroscope trace (JSON Lines, see docs/trace-format.md) into diagrams\n"
                "and readable logs.\n\nviews:\n");
     for (size_t i = 0; i < NVIEWS; i++) fprintf(f, "  %-8s %s\n", views[i].name, views[i].summary);
     fprintf(f, "  %-8s %s\n", "run",
             "run a program traced; write its trace and diagrams to a folder");
+    fprintf(f, "  %-8s %s\n", "tutorial",
+            "the course: list its chapters, run one, check a prediction");
     fprintf(f, "\ncommon options:\n"
                "  -o FILE           write to FILE; .svg/.png/.pdf render through Graphviz\n"
                "  -h, --help        this help; `coroscope VIEW --help` for a view's options\n"
@@ -101,6 +106,11 @@ int main(int argc, char **argv)
         return argc < 2 ? VZ_USAGE : VZ_OK;
     }
     if (!strcmp(argv[1], "run")) return run_program(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "tutorial")) {
+        bool html = false;
+        for (size_t i = 0; i < NVIEWS; i++) html |= !strcmp(views[i].name, "html");
+        return vz_tutorial(argc - 2, argv + 2, argv[0], html);
+    }
     const view *v = NULL;
     for (size_t i = 0; i < NVIEWS; i++)
         if (!strcmp(argv[1], views[i].name)) v = &views[i];

@@ -122,6 +122,8 @@ int vz_view_states(const vz_trace *t, const vz_opts *o, FILE *out);
 int vz_view_perfetto(const vz_trace *t, const vz_opts *o, FILE *out);
 int vz_view_step(const vz_trace *t, const vz_opts *o, FILE *out);
 int vz_view_predict(const vz_trace *t, const vz_opts *o, FILE *out);
+/* `coroscope tutorial ...` (argv after "tutorial"); self is how coroscope was invoked. */
+int vz_tutorial(int argc, char **argv, const char *self, bool has_html);
 /* The state of the run after event index upto: the event, every live
  * coroutine and what it waits for, the ready queue, the await chains. */
 void vz_print_frame(const vz_trace *t, size_t upto, FILE *out, unsigned fmt_flags);
