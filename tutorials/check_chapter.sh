@@ -112,7 +112,7 @@ for ((k = 0; k < ${#rows[@]}; k++)); do
           echo "$((open + 1)) $((close - 1)) $work/excerpt.$n" >> "$edits"
         fi
       else
-        problem "$open" "this excerpt is not lines $a-$b of $file (- page, + file):"
+        problem "$open" "this excerpt is not lines $a-$b of $file (if the code only moved, tutorials/regenerate.sh $num follows it; - page, + file):"
         diff -u "$body" <(sed -n "${a},${b}p" "$path") | tail -n +3 >&2
       fi
     fi
