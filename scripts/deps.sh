@@ -17,7 +17,7 @@ pkgs=(
 )
 
 # The network benchmarks also need a load generator and nginx.
-if [ "${BENCH:-}" = 1 ]; then pkgs+=(wrk nginx-light curl); fi
+if [ "${BENCH:-}" = 1 ]; then pkgs+=(wrk nginx-light curl golang-go); fi
 
 missing=()
 for p in "${pkgs[@]}"; do

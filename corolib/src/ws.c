@@ -1,47 +1,69 @@
 /*
  * ws.c - the work-stealing scheduler (see coro/ws.h).
  *
- * Each worker thread owns a run queue (a ring under its own mutex); it
- * takes work from the head of its own queue, then from the shared
- * injection queue (spawns from threads that are not workers), then steals
- * from the tail of another worker's queue. Plain mutexes rather than a
- * lock-free deque: the queues are touched once per scheduling decision, and
- * ThreadSanitizer can check every access.
+ * Each worker thread owns a run queue: a ring of LOCAL_CAP slots that only
+ * its owner appends to (the tail) and that the owner and thieves take from
+ * by moving the head with a compare-and-swap, so no operation takes a lock
+ * (Go's runtime uses the same shape for a P's local run queue). A worker
+ * takes from its own queue first, then from the shared injection queue
+ * (spawns from threads that are not workers, and a full ring's overflow;
+ * this one has a mutex, as it is rare), then steals from another worker.
+ * Both ends take from the head, so a worker's queue is first in, first out:
+ * a coroutine that yields goes behind the others instead of running again.
  *
  * A coroutine that yields is put back on a queue only after it has
  * switched out completely (the worker does it once it has landed back on
  * its own stack); queued any earlier, another worker could steal it and
  * run it on two threads at once.
+ *
+ * Sleeping without losing a wake-up: an idle worker counts itself idle and
+ * then looks for work once more; a producer publishes its work and then
+ * reads the idle count with a read-modify-write of the same counter. The
+ * two updates of the counter are ordered, so at least one side sees the
+ * other: either the worker finds the work, or the producer sees an idle
+ * worker and signals it, under the lock the worker holds from its last
+ * look until it sleeps.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <stdio.h>
-#include <time.h>
 
 #include "coro/ws.h"
 #include "coro_int.h"
 
-typedef struct runq {
+#define LOCAL_CAP 256 /* a power of two */
+
+/* A worker's ring: single producer (its owner), many consumers. head and
+ * tail only grow; a slot is tail % LOCAL_CAP. */
+typedef struct localq {
+    _Alignas(64) atomic_size_t head;
+    _Alignas(64) atomic_size_t tail;
+    _Atomic(coro_t *) slot[LOCAL_CAP];
+} localq;
+
+/* The injection queue: a growable ring under a mutex. */
+typedef struct injectq {
     pthread_mutex_t lock;
     coro_t **ring;
     size_t cap, head, len;
-} runq;
+    atomic_size_t approx_len; /* read without the lock to skip it when empty */
+} injectq;
 
 typedef struct worker {
+    localq q;
     coro_ws *ws;
     int index;
     pthread_t thread;
-    runq q;
 } worker;
 
 struct coro_ws {
     int n;
     worker *w;
-    runq inject;
+    injectq inject;
     atomic_long live; /* spawned and not finished */
     atomic_bool closing;
     atomic_ullong steals;
@@ -61,12 +83,7 @@ uint64_t coro_ws_steals(const coro_ws *ws)
     return atomic_load((atomic_ullong *)&ws->steals);
 }
 
-static void q_init(runq *q)
-{
-    pthread_mutex_init(&q->lock, NULL);
-}
-
-static void q_push(runq *q, coro_t *co)
+static void inject_push(injectq *q, coro_t *co)
 {
     pthread_mutex_lock(&q->lock);
     if (q->len == q->cap) {
@@ -80,27 +97,71 @@ static void q_push(runq *q, coro_t *co)
         q->head = 0;
     }
     q->ring[(q->head + q->len++) % q->cap] = co;
+    atomic_store(&q->approx_len, q->len);
     pthread_mutex_unlock(&q->lock);
 }
 
-static coro_t *q_take(runq *q, bool from_tail)
+static coro_t *inject_take(injectq *q)
 {
+    if (atomic_load_explicit(&q->approx_len, memory_order_relaxed) == 0) return NULL;
     pthread_mutex_lock(&q->lock);
     coro_t *co = NULL;
     if (q->len) {
-        if (from_tail) {
-            co = q->ring[(q->head + q->len - 1) % q->cap];
-        } else {
-            co = q->ring[q->head];
-            q->head = (q->head + 1) % q->cap;
-        }
+        co = q->ring[q->head];
+        q->head = (q->head + 1) % q->cap;
         q->len--;
+        atomic_store(&q->approx_len, q->len);
     }
     pthread_mutex_unlock(&q->lock);
     return co;
 }
 
-static void nudge(coro_ws *ws)
+/* Owner only. False when the ring is full. */
+static bool local_push(localq *q, coro_t *co)
+{
+    size_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
+    size_t h = atomic_load_explicit(&q->head, memory_order_acquire);
+    if (t - h >= LOCAL_CAP) return false;
+    atomic_store_explicit(&q->slot[t % LOCAL_CAP], co, memory_order_relaxed);
+    atomic_store_explicit(&q->tail, t + 1, memory_order_release);
+    return true;
+}
+
+/* Owner or thief: the oldest entry, or NULL when empty. A thief that reads
+ * a slot the owner is refilling loses the compare-and-swap and retries. */
+static coro_t *local_take(localq *q)
+{
+    size_t h = atomic_load_explicit(&q->head, memory_order_acquire);
+    for (;;) {
+        size_t t = atomic_load_explicit(&q->tail, memory_order_acquire);
+        if (h == t) return NULL;
+        coro_t *co = atomic_load_explicit(&q->slot[h % LOCAL_CAP], memory_order_relaxed);
+        if (atomic_compare_exchange_weak_explicit(&q->head, &h, h + 1, memory_order_acq_rel,
+                                                  memory_order_acquire))
+            return co;
+    }
+}
+
+static bool local_empty(localq *q)
+{
+    return atomic_load(&q->head) == atomic_load(&q->tail);
+}
+
+/* Wake one sleeping worker, if any, after publishing work (see the top). */
+static void wake_one(coro_ws *ws)
+{
+    /* A read-modify-write, not a load: it is ordered with the sleeper's
+     * increment of the same counter, so if it comes later it sees the
+     * sleeper, and if earlier the sleeper's increment reads from it and then
+     * sees the work we published before. */
+    if (atomic_fetch_add(&ws->idle_workers, 0) == 0) return;
+    pthread_mutex_lock(&ws->idle_lock);
+    pthread_cond_signal(&ws->idle);
+    pthread_mutex_unlock(&ws->idle_lock);
+}
+
+/* Wake them all: the scheduler is closing or has run out of coroutines. */
+static void wake_all(coro_ws *ws)
 {
     pthread_mutex_lock(&ws->idle_lock);
     pthread_cond_broadcast(&ws->idle);
@@ -110,12 +171,9 @@ static void nudge(coro_ws *ws)
 void coro__ws_push(coro_t *co)
 {
     coro_ws *ws = co->ws;
-    if (self_worker && self_worker->ws == ws)
-        q_push(&self_worker->q, co);
-    else
-        q_push(&ws->inject, co);
-    /* Work to take: wake idle workers so they steal it. */
-    if (atomic_load(&ws->idle_workers) > 0) nudge(ws);
+    if (!(self_worker && self_worker->ws == ws && local_push(&self_worker->q, co)))
+        inject_push(&ws->inject, co);
+    wake_one(ws);
 }
 
 /* After a switch on a coroutine that may have moved: this thread's state
@@ -134,7 +192,7 @@ void coro__ws_count(coro_t *co)
 
 void coro__ws_finished(coro_t *co)
 {
-    if (atomic_fetch_sub(&co->ws->live, 1) == 1) nudge(co->ws);
+    if (atomic_fetch_sub(&co->ws->live, 1) == 1) wake_all(co->ws);
 }
 
 static void trace_steal(coro_t *co, int victim)
@@ -150,19 +208,39 @@ static void trace_steal(coro_t *co, int victim)
 
 static coro_t *find_work(worker *me)
 {
-    coro_t *co = q_take(&me->q, false);
+    coro_t *co = local_take(&me->q);
     if (co) return co;
-    if ((co = q_take(&me->ws->inject, false))) return co;
     coro_ws *ws = me->ws;
+    if ((co = inject_take(&ws->inject))) return co;
     for (int k = 1; k < ws->n; k++) {
         worker *v = &ws->w[(me->index + k) % ws->n];
-        if ((co = q_take(&v->q, true))) {
+        if ((co = local_take(&v->q))) {
             atomic_fetch_add(&ws->steals, 1);
             trace_steal(co, v->index);
             return co;
         }
     }
     return NULL;
+}
+
+/* Under idle_lock, after counting ourselves idle: is there anything to do
+ * (work anywhere, or the end)? */
+static bool worth_waking(coro_ws *ws)
+{
+    if (atomic_load(&ws->live) == 0 && atomic_load(&ws->closing)) return true;
+    if (atomic_load(&ws->inject.approx_len)) return true;
+    for (int i = 0; i < ws->n; i++)
+        if (!local_empty(&ws->w[i].q)) return true;
+    return false;
+}
+
+static void sleep_until_work(coro_ws *ws)
+{
+    pthread_mutex_lock(&ws->idle_lock);
+    atomic_fetch_add(&ws->idle_workers, 1);
+    if (!worth_waking(ws)) pthread_cond_wait(&ws->idle, &ws->idle_lock);
+    atomic_fetch_sub(&ws->idle_workers, 1);
+    pthread_mutex_unlock(&ws->idle_lock);
 }
 
 static void *worker_main(void *arg)
@@ -188,18 +266,7 @@ static void *worker_main(void *arg)
             continue;
         }
         spins = 0;
-        /* Idle: sleep until nudged, or briefly (a steal may become possible). */
-        pthread_mutex_lock(&ws->idle_lock);
-        atomic_fetch_add(&ws->idle_workers, 1);
-        if (atomic_load(&ws->live) != 0 || !atomic_load(&ws->closing)) {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += 200000;
-            if (ts.tv_nsec >= 1000000000) ts.tv_sec++, ts.tv_nsec -= 1000000000;
-            pthread_cond_timedwait(&ws->idle, &ws->idle_lock, &ts);
-        }
-        atomic_fetch_sub(&ws->idle_workers, 1);
-        pthread_mutex_unlock(&ws->idle_lock);
+        sleep_until_work(ws);
     }
     coro_stack_pool_drain();
     return NULL;
@@ -212,19 +279,21 @@ coro_ws *coro_ws_create(int workers)
         return NULL;
     }
     coro_ws *ws = calloc(1, sizeof *ws);
-    if (!ws || !(ws->w = calloc((size_t)workers, sizeof *ws->w))) {
+    /* Workers are cache-line aligned, so that one's queue ends do not share
+     * a line with another's. */
+    if (!ws || !(ws->w = aligned_alloc(_Alignof(worker), (size_t)workers * sizeof *ws->w))) {
         free(ws);
         errno = ENOMEM;
         return NULL;
     }
+    memset(ws->w, 0, (size_t)workers * sizeof *ws->w);
     ws->n = workers;
-    q_init(&ws->inject);
+    pthread_mutex_init(&ws->inject.lock, NULL);
     pthread_mutex_init(&ws->idle_lock, NULL);
     pthread_cond_init(&ws->idle, NULL);
     for (int i = 0; i < workers; i++) {
         ws->w[i].ws = ws;
         ws->w[i].index = i;
-        q_init(&ws->w[i].q);
     }
     for (int i = 0; i < workers; i++)
         if (pthread_create(&ws->w[i].thread, NULL, worker_main, &ws->w[i]) != 0) abort();
@@ -251,12 +320,8 @@ coro_t *coro_ws_spawn_at(const char *file, int line, coro_ws *ws, const char *fn
 int coro_ws_join(coro_ws *ws)
 {
     atomic_store(&ws->closing, true);
-    nudge(ws);
+    wake_all(ws);
     for (int i = 0; i < ws->n; i++) pthread_join(ws->w[i].thread, NULL);
-    for (int i = 0; i < ws->n; i++) {
-        free(ws->w[i].q.ring);
-        pthread_mutex_destroy(&ws->w[i].q.lock);
-    }
     free(ws->inject.ring);
     pthread_mutex_destroy(&ws->inject.lock);
     pthread_mutex_destroy(&ws->idle_lock);

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <sched.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -159,6 +161,51 @@ static void test_spawn_inside_stays_on_the_scheduler(void **state)
     assert_int_equal(atomic_load(&nested), 1000);
 }
 
+/* Sleeping workers must not miss work: spawns from outside arrive while the
+ * workers spin, fall asleep or wake, and the scheduler has no timed wait to
+ * hide a lost wake-up, so a lost one hangs here (the alarm fails the test). */
+static atomic_long late_done;
+
+static void *late_child(void *arg)
+{
+    (void)arg;
+    atomic_fetch_add(&late_done, 1);
+    return NULL;
+}
+
+static void *late_parent(void *arg)
+{
+    (void)arg;
+    coro_spawn(late_child, NULL, "late-child"); /* a worker's own queue */
+    atomic_fetch_add(&late_done, 1);
+    return NULL;
+}
+
+static void test_no_lost_wakeup(void **state)
+{
+    (void)state;
+    alarm(60);
+    for (int round = 0; round < 200; round++) {
+        atomic_store(&late_done, 0);
+        coro_ws *ws = coro_ws_create(2);
+        assert_non_null(ws);
+        for (int i = 0; i < 4; i++) {
+            /* 0 to ~300 us apart: sometimes the workers are still spinning,
+             * sometimes asleep. */
+            struct timespec ts = {0, (long)((round * 7 + i * 13) % 300) * 1000};
+            nanosleep(&ts, NULL);
+            assert_non_null(coro_ws_spawn(ws, late_parent, NULL, "late-parent"));
+        }
+        /* Every coroutine must finish without join's help (join wakes all). */
+        for (int spin = 0; atomic_load(&late_done) < 8; spin++) {
+            assert_true(spin < 2000000);
+            sched_yield();
+        }
+        coro_ws_join(ws);
+    }
+    alarm(0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -167,6 +214,7 @@ int main(void)
         cmocka_unit_test(test_100k_on_8_workers),
         cmocka_unit_test(test_errno_travels_with_a_migrating_coroutine),
         cmocka_unit_test(test_spawn_inside_stays_on_the_scheduler),
+        cmocka_unit_test(test_no_lost_wakeup),
     };
     return cmocka_run_group_tests_name("ws", tests, NULL, NULL);
 }

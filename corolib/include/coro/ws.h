@@ -1,6 +1,6 @@
 /*
  * coro/ws.h - a work-stealing scheduler: N worker threads, each with its
- * own run queue, taking work from the others when idle, in the style of
+ * own lock-free run queue, taking work from the others when idle, in the style of
  * Go's G/M/P model. Coroutines spawned on it migrate between threads.
  *
  * Rules for code that runs on a migrating coroutine:
