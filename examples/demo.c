@@ -14,6 +14,11 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
 
 #include "coro/coro.h"
 #include "coro/trace.h"
@@ -63,18 +68,56 @@ static void *parent(void *arg)
     return (void *)((intptr_t)ra + (intptr_t)rb);
 }
 
+/* Say where the trace went, only if path really holds this run's trace: its
+ * header names this process and it ends with the end record
+ * (docs/trace-format.md). Returns 0, or 1 if it does not. */
+static int report_trace(const char *path)
+{
+    struct stat st;
+    if (!strcmp(path, "-") ||
+        (stat(path, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode))))
+        return 0; /* stdout, a pipe, a terminal: nothing to read back; the tracer counts losses */
+    FILE *f = fopen(path, "r");
+    char line[1024];
+    const char *p;
+    long pid = 0, dropped = -1;
+    if (f && fgets(line, sizeof line, f) && (p = strstr(line, "\"pid\":"))) pid = atol(p + 6);
+    while (f && fgets(line, sizeof line, f))
+        if (strstr(line, "{\"kind\":\"end\"") == line && (p = strstr(line, "\"dropped\":")))
+            dropped = atol(p + 10);
+    if (f) fclose(f);
+    if (pid != (long)getpid() || dropped < 0) {
+        fprintf(stderr, "\ndemo: %s does not hold this run's trace (see the errors above)\n", path);
+        return 1;
+    }
+    fprintf(stderr, "\ntrace written to %s", path);
+    if (dropped) fprintf(stderr, ", but %ld events could not be written", dropped);
+    fputc('\n', stderr);
+    return dropped ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
-    const char *trace = argc > 1 ? argv[1] : "demo-trace.jsonl";
-    if (!getenv("CORO_TRACE")) {
-        if (coro_trace_open(trace) != 0) {
-            fprintf(stderr, "demo: cannot write the trace to %s\n", trace);
+    cli_init("demo", "usage: demo [TRACE]\n"
+                     "Three scenes of coroutines, traced. The annotated log goes to stderr and\n"
+                     "the JSON Lines trace to TRACE (default demo-trace.jsonl, - for stdout).\n"
+                     "CORO_TRACE and CORO_LOG, when set, choose the trace and the log instead.\n");
+    const char *trace = "demo-trace.jsonl";
+    for (int i = 1; i < argc; i++) {
+        if (i > 1 || (argv[i][0] == '-' && argv[i][1])) cli_unknown(argv[i]);
+        trace = argv[i];
+    }
+    const char *env_trace = getenv("CORO_TRACE"), *env_log = getenv("CORO_LOG");
+    if (env_trace && *env_trace) {
+        trace = env_trace; /* opened before main; a failure was reported then */
+    } else {
+        int rc = coro_trace_open(trace);
+        if (rc != 0) {
+            fprintf(stderr, "demo: cannot write the trace to %s: %s\n", trace, strerror(-rc));
             return 1;
         }
-    } else {
-        trace = getenv("CORO_TRACE");
     }
-    if (!getenv("CORO_LOG")) coro_log_open("stderr");
+    if (!env_log || !*env_log) coro_log_open("stderr");
 
     coro_log("scene 1: ping and pong take turns");
     coro_spawn(player, "ping", "ping");
@@ -97,6 +140,5 @@ int main(int argc, char **argv)
     coro_run();
 
     coro_trace_close();
-    fprintf(stderr, "\ntrace written to %s\n", trace);
-    return 0;
+    return report_trace(trace);
 }

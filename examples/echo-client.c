@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli.h"
 #include "coro/coro.h"
 #include "coro/io.h"
 
@@ -76,25 +77,27 @@ static int cmp(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
+    cli_init("echo-client",
+             "usage: echo-client [--host ADDR] [--port N] [-c CONNS] [-n MSGS] [-s BYTES]\n"
+             "Loads an echo server and checks every byte that comes back.\n"
+             "  --host ADDR  server address (default 127.0.0.1)\n"
+             "  --port N     server port (default 8899)\n"
+             "  -c CONNS     connections at once (default 1)\n"
+             "  -n MSGS      messages per connection (default 100)\n"
+             "  -s BYTES     bytes per message (default 64)\n");
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--host") && i + 1 < argc)
-            host = argv[++i];
-        else if (!strcmp(argv[i], "--port") && i + 1 < argc)
-            port = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "-c") && i + 1 < argc)
-            conns = atol(argv[++i]);
-        else if (!strcmp(argv[i], "-n") && i + 1 < argc)
-            msgs = atol(argv[++i]);
-        else if (!strcmp(argv[i], "-s") && i + 1 < argc)
-            size = atol(argv[++i]);
-        else {
-            printf("usage: %s [--host ADDR] [--port N] [-c CONNS] [-n MSGS] [-s BYTES]\n", argv[0]);
-            return strcmp(argv[i], "--help") ? 1 : 0;
-        }
-    }
-    if (conns < 1 || msgs < 1 || size < 1) {
-        fprintf(stderr, "echo-client: -c, -n and -s must be positive\n");
-        return 1;
+        if (!strcmp(argv[i], "--host"))
+            host = cli_value(argc, argv, &i);
+        else if (!strcmp(argv[i], "--port"))
+            port = (int)cli_number(argc, argv, &i, 1, 65535);
+        else if (!strcmp(argv[i], "-c"))
+            conns = cli_number(argc, argv, &i, 1, 100000);
+        else if (!strcmp(argv[i], "-n"))
+            msgs = cli_number(argc, argv, &i, 1, 100000000);
+        else if (!strcmp(argv[i], "-s"))
+            size = cli_number(argc, argv, &i, 1, 1L << 30);
+        else
+            cli_unknown(argv[i]);
     }
     lat = malloc((size_t)(conns * msgs) * sizeof *lat);
     ctx = coro_ctx_create("client-loop");

@@ -10,10 +10,12 @@
  *   CORO_TRACE=echo.jsonl CORO_LOG=stderr echo-server --port 8899
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "coro/coro.h"
 #include "coro/io.h"
 
@@ -62,19 +64,20 @@ int main(int argc, char **argv)
 {
     const char *host = "127.0.0.1";
     int port = 8899;
+    cli_init("echo-server", "usage: echo-server [--host ADDR] [--port N] [--conns N]\n"
+                            "An echo server: one named coroutine per connection.\n"
+                            "  --host ADDR  address to listen on (default 127.0.0.1)\n"
+                            "  --port N     port, 0 for one the kernel picks (default 8899)\n"
+                            "  --conns N    stop after serving N connections (default: never)\n");
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--host") && i + 1 < argc)
-            host = argv[++i];
-        else if (!strcmp(argv[i], "--port") && i + 1 < argc)
-            port = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--conns") && i + 1 < argc)
-            limit = atol(argv[++i]);
-        else {
-            printf("usage: %s [--host ADDR] [--port N] [--conns N]\n"
-                   "An echo server: one named coroutine per connection.\n",
-                   argv[0]);
-            return strcmp(argv[i], "--help") ? 1 : 0;
-        }
+        if (!strcmp(argv[i], "--host"))
+            host = cli_value(argc, argv, &i);
+        else if (!strcmp(argv[i], "--port"))
+            port = (int)cli_number(argc, argv, &i, 0, 65535);
+        else if (!strcmp(argv[i], "--conns"))
+            limit = cli_number(argc, argv, &i, 0, LONG_MAX);
+        else
+            cli_unknown(argv[i]);
     }
     ctx = coro_ctx_create("loop");
     listener = ctx ? coro_listen(ctx, host, port, 1024) : NULL;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "cli.h"
 #include "coro/coro.h"
 #include "coro/ws.h"
 
@@ -49,15 +50,23 @@ static void *seeder(void *arg)
 
 int main(int argc, char **argv)
 {
-    int workers = argc > 1 ? atoi(argv[1]) : 2;
-    if (argc > 2) jobs = atoi(argv[2]);
-    if (argc > 3) steps = atoi(argv[3]);
-    if (workers < 1 || jobs < 1 || steps < 0) {
-        fprintf(stderr, "usage: ws-demo [WORKERS] [COROUTINES] [STEPS]\n");
-        return 1;
+    cli_init("ws-demo", "usage: ws-demo [WORKERS] [COROUTINES] [STEPS]\n"
+                        "Jobs queued on one busy worker are stolen by the others.\n"
+                        "  WORKERS     threads (default 2)\n"
+                        "  COROUTINES  jobs spawned by the seeder (default 8)\n"
+                        "  STEPS       yields per job (default 3)\n");
+    int workers = 2;
+    for (int i = 1; i < argc; i++) {
+        if (argv[i][0] == '-' || i > 3) cli_unknown(argv[i]);
+        if (i == 1) workers = (int)cli_parse("WORKERS", argv[i], 1, 256);
+        if (i == 2) jobs = (int)cli_parse("COROUTINES", argv[i], 1, 1000000);
+        if (i == 3) steps = (int)cli_parse("STEPS", argv[i], 0, 1000000);
     }
     coro_ws *ws = coro_ws_create(workers);
-    if (!ws) return 1;
+    if (!ws) {
+        fprintf(stderr, "ws-demo: %s\n", coro_last_error());
+        return 1;
+    }
     coro_ws_spawn(ws, seeder, NULL, "seeder");
     coro_ws_join(ws);
     printf("%d coroutines on %d workers done\n", jobs, workers);

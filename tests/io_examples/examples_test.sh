@@ -18,18 +18,122 @@ echo)
   "$build/viz/coroscope" check "$work/echo.jsonl" || fail "the server's trace does not pass check"
   n=$(grep -c '"kind":"epoll_dispatch"' "$work/echo.jsonl")
   [ "$n" -gt 20 ] || fail "only $n dispatches traced" ;;
-http)
-  start_server "$work/server.log" "$listening" "$build/examples/http-hello" --port 0 || fail "server did not start"
+http) # a small but real HTTP/1.1 server: bodies, versions, keep-alive, deadlines
+  start_server "$work/server.log" "$listening" \
+    "$build/examples/http-hello" --port 0 --header-timeout 500 --idle-timeout 800 || fail "server did not start"
   trap 'kill $srv 2>/dev/null' EXIT
-  p=$port
-  exec 3<>"/dev/tcp/127.0.0.1/$p" || fail "connect"
-  printf 'GET / HTTP/1.1\r\nHost: t\r\n\r\nGET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n' >&3
-  timeout 5 cat <&3 > "$work/resp" || fail "no reply (keep-alive broken?)"
+  trap '' PIPE
+  ms() { echo $(( $(date +%s%N) / 1000000 )); }
+  # talk NAME TEXT: send TEXT (printf %b) on a new connection and read until
+  # the server closes it (at most 5 s); the answer is in $work/NAME, the time
+  # it took in $took ms.
+  talk() {
+    local t0; t0=$(ms)
+    exec 3<>"/dev/tcp/127.0.0.1/$port" || fail "$1: connect"
+    printf '%b' "$2" >&3 2>/dev/null # the server may close first (refused requests)
+    timeout 5 cat <&3 > "$work/$1"; local rc=$?
+    exec 3<&-
+    took=$(( $(ms) - t0 ))
+    [ $rc = 0 ] || fail "$1: the server did not close the connection: $(cat "$work/$1")"
+  }
+  statuses() { grep -ao '^HTTP/1\.[01] [0-9]*' "$work/$1" | tr '\n' ' '; }
+  want() { [ "$(statuses "$1")" = "$2" ] || fail "$1: answers '$(statuses "$1")', want '$2': $(cat "$work/$1")"; }
+  get='GET / HTTP/1.1\r\nHost: t\r\n\r\n'
+  last='GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n'
+  hidden='GET /nope HTTP/1.1\r\nHost: t\r\n\r\n' # answered 404 if it were read as a request
+  n=$(printf '%b' "$hidden" | wc -c)
+
+  talk keepalive "$get$last"
+  want keepalive "HTTP/1.1 200 HTTP/1.1 200 "
+  [ "$(grep -c 'Hello, world' "$work/keepalive")" = 2 ] || fail "bodies missing"
+  grep -q '^Connection: close' "$work/keepalive" || fail "Connection: close not answered in kind"
+  talk notfound 'GET /nope HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n'
+  want notfound "HTTP/1.1 404 "
+  talk head 'HEAD / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n'
+  want head "HTTP/1.1 200 "
+  ! grep -q 'Hello' "$work/head" || fail "HEAD answered with a body"
+  # A request hidden in a body is never answered.
+  talk length "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: $n\r\n\r\n$hidden$last"
+  want length "HTTP/1.1 405 HTTP/1.1 200 "
+  talk chunked "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n$(printf %x "$n");ext=1\r\n$hidden\r\n0\r\nX-Trailer: 1\r\n\r\n$last"
+  want chunked "HTTP/1.1 405 HTTP/1.1 200 "
+  talk chunks "POST /x HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nGET\r\n$(printf %x $((n - 3)))\r\n${hidden#GET}\r\n0\r\n\r\n$last"
+  want chunks "HTTP/1.1 404 HTTP/1.1 200 "
+  # Framing that could be read two ways is refused and the connection closed.
+  talk both "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: $n\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n$hidden"
+  want both "HTTP/1.1 400 "
+  talk twolengths "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: $n\r\nContent-Length: 0\r\n\r\n$hidden"
+  want twolengths "HTTP/1.1 400 "
+  talk spacedname "POST / HTTP/1.1\r\nHost: t\r\nContent-Length : $n\r\n\r\n$hidden"
+  want spacedname "HTTP/1.1 400 "
+  talk badchunk "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n0x1f\r\n$hidden\r\n0\r\n\r\n"
+  want badchunk "HTTP/1.1 400 "
+  talk nohost 'GET / HTTP/1.1\r\n\r\n'
+  want nohost "HTTP/1.1 400 "
+  # HTTP/1.0: answered in 1.0, closed unless keep-alive is asked for.
+  talk v10 'GET / HTTP/1.0\r\n\r\n'
+  want v10 "HTTP/1.0 200 "
+  [ "$took" -lt 400 ] || fail "HTTP/1.0 without keep-alive: closed only after $took ms (the idle deadline?)"
+  talk v10keep 'GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET / HTTP/1.0\r\n\r\n'
+  want v10keep "HTTP/1.0 200 HTTP/1.0 200 "
+  grep -q '^Connection: keep-alive' "$work/v10keep" || fail "1.0 keep-alive not confirmed"
+  talk v20 'GET / HTTP/2.0\r\n\r\n'
+  want v20 "HTTP/1.1 505 "
+  # Deadlines: a kept-open connection that stays idle is closed after
+  # --idle-timeout; a header block that trickles in gets 408 at --header-timeout.
+  talk idle "$get"
+  want idle "HTTP/1.1 200 "
+  [ "$took" -ge 700 ] && [ "$took" -lt 4000 ] || fail "idle connection closed after $took ms, want ~800"
+  t0=$(ms)
+  exec 3<>"/dev/tcp/127.0.0.1/$port"
+  (for c in G E T ' ' / ' ' H T T P / 1 . 1 '\r' '\n' H o s t : ' ' t '\r' '\n' X : ' ' 1; do
+     printf "$c"; sleep 0.1; done) >&3 2>/dev/null &
+  timeout 5 cat <&3 > "$work/slow" || fail "slow client: the server never closed"
   exec 3<&-
-  [ "$(grep -c 'HTTP/1.1 200 OK' "$work/resp")" = 2 ] || fail "want two answers on one connection: $(cat "$work/resp")"
-  [ "$(grep -c 'Hello, world' "$work/resp")" = 2 ] || fail "bodies missing"
-  exec 4<>"/dev/tcp/127.0.0.1/$p"
-  printf 'GET /nope HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n' >&4
-  timeout 5 cat <&4 | grep -q '404 Not Found' || fail "unknown path not 404" ;;
+  took=$(( $(ms) - t0 ))
+  want slow "HTTP/1.1 408 "
+  [ "$took" -lt 2000 ] || fail "a header trickling in for $took ms was not cut at 500"
+  # A client we did not write: curl, with a body (Expect: 100-continue).
+  if command -v curl > /dev/null; then
+    head -c 100000 /dev/zero > "$work/body"
+    out=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' --data-binary @"$work/body" "http://127.0.0.1:$port/")
+    [ "${out% *}" = 405 ] || fail "curl POST: $out"
+    awk -v t="${out#* }" 'BEGIN { exit !(t < 0.9) }' || fail "curl waited $out s: no 100 Continue?"
+    [ "$(curl -s "http://127.0.0.1:$port/")" = "Hello, world" ] || fail "curl GET"
+  fi
+  echo "http: keep-alive, bodies by length and chunked (no smuggling), 1.0 rules, deadlines" ;;
+cli) # every example: --help, usage errors that name the argument, no file named --help
+  cd "$work" && rm -f -- --help demo-trace.jsonl
+  ex=$build/examples
+  for prog in demo echo-server echo-client http-hello ws-demo; do
+    "$ex/$prog" --help > help.out 2> help.err || fail "$prog --help: exit $?"
+    grep -q "^usage: $prog" help.out || fail "$prog --help: no usage on stdout: $(cat help.out)"
+    [ ! -s help.err ] || fail "$prog --help wrote to stderr: $(cat help.err)"
+    "$ex/$prog" --bogus > bad.out 2> bad.err; rc=$?
+    [ $rc = 2 ] || fail "$prog --bogus: exit $rc, want 2"
+    grep -q "^$prog: unknown option '--bogus'" bad.err || fail "$prog --bogus: $(cat bad.err)"
+  done
+  [ ! -e --help ] || fail "demo --help wrote a file named --help"
+  [ ! -e demo-trace.jsonl ] || fail "demo --help wrote a trace"
+  for args in "echo-server --port x" "echo-server --port 70000" "echo-client -c" "echo-client -n 0" \
+              "http-hello --port -1" "ws-demo two"; do
+    $ex/$args > bad.out 2> bad.err; rc=$?
+    [ $rc = 2 ] || fail "$args: exit $rc, want 2"
+    set -- $args
+    grep -q "^$1: .*'\?${!#}'\?" bad.err || fail "$args: the error does not name '${!#}': $(cat bad.err)"
+  done
+  # The trace message only when the trace is there: a path that cannot be
+  # written (from the argument or from CORO_TRACE) is an error, not "written".
+  "$ex/demo" "$work/no/such/dir/t.jsonl" > /dev/null 2> demo.err && fail "demo with an unwritable trace exited 0"
+  grep -q "cannot write the trace to $work/no/such/dir/t.jsonl" demo.err || fail "demo: $(tail -3 demo.err)"
+  for bad in "$work/no/such/dir/t.jsonl" "$work"; do
+    CORO_TRACE=$bad "$ex/demo" > /dev/null 2> demo.err && fail "demo with CORO_TRACE=$bad exited 0"
+    ! grep -q "trace written" demo.err || fail "demo claims a trace it could not write: $(tail -3 demo.err)"
+  done
+  "$ex/demo" t.jsonl > /dev/null 2> demo.err || fail "demo: exit $?: $(tail -3 demo.err)"
+  grep -q "^trace written to t.jsonl$" demo.err || fail "demo: no trace message: $(tail -3 demo.err)"
+  CORO_TRACE=t2.jsonl "$ex/demo" > /dev/null 2> demo.err || fail "demo: exit $?"
+  grep -q "^trace written to t2.jsonl$" demo.err || fail "demo with CORO_TRACE: $(tail -3 demo.err)"
+  echo "cli: --help and usage errors of every example; demo's trace message only when written" ;;
 *) fail "unknown case" ;;
 esac
