@@ -31,6 +31,15 @@ typedef struct chapter {
     char title[256];
 } chapter;
 
+/* Copies src whole into dst[n], or returns false if it does not fit. */
+static bool copy_field(char *dst, size_t n, const char *src)
+{
+    size_t len = strlen(src);
+    if (len >= n) return false;
+    memcpy(dst, src, len + 1);
+    return true;
+}
+
 static const char *tree(const char *env, const char *built)
 {
     const char *e = getenv(env);
@@ -80,10 +89,11 @@ static chapter *chapters(size_t *n)
             p = tab + 1;
         }
         if (!tok[2]) continue;
-        snprintf(c->num, sizeof c->num, "%s", tok[0]);
-        snprintf(c->dir, sizeof c->dir, "%s", tok[1]);
-        snprintf(c->target, sizeof c->target, "%s", tok[2]);
-        snprintf(c->args, sizeof c->args, "%s", tok[3] ? tok[3] : "");
+        if (!copy_field(c->num, sizeof c->num, tok[0]) ||
+            !copy_field(c->dir, sizeof c->dir, tok[1]) ||
+            !copy_field(c->target, sizeof c->target, tok[2]) ||
+            !copy_field(c->args, sizeof c->args, tok[3] ? tok[3] : ""))
+            continue; /* not a line the build wrote */
         snprintf(path, sizeof path, "%s/tutorials/%s/README.md",
                  tree("COROSCOPE_SOURCE_DIR", VZ_SOURCE_DIR), c->dir);
         FILE *r = fopen(path, "r");
