@@ -14,7 +14,12 @@ pkgs=(
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static  # aarch64 switch tests
   libboost-context-dev libuv1-dev     # benchmark competitors
   socat                               # a client we did not write
+  chromium                            # the browser tests of `coroscope html` pages
 )
+# The browser tests drive Chromium with Playwright from the npm registry
+# (tests/browser/setup.sh): node and npm, Debian's unless some are already here.
+command -v node > /dev/null || pkgs+=(nodejs)
+command -v npm > /dev/null || pkgs+=(npm)
 
 # The network benchmarks also need a load generator and nginx.
 if [ "${BENCH:-}" = 1 ]; then pkgs+=(wrk nginx-light curl golang-go); fi

@@ -39,6 +39,12 @@ static const view views[] = {
      "  open the output in ui.perfetto.dev: a track per coroutine, flows for spawn/await/wake\n"},
     {"step", vz_view_step, NULL, "step through the run, forward and back",
      "  --script \"n n b j 10 c NAME q\"  run these commands instead of reading a terminal\n"},
+    {"html", vz_view_html, NULL,
+     "a page to step through the run in a browser (one file, -o run.html)",
+     "  --src DIR         where the program's sources are (default: here, then the trace's "
+     "folders)\n"
+     "  --from N --to N   the window of sequence numbers the page holds\n"
+     "  --first N         at most N events (default 100000); the page says what it left out\n"},
     {"predict", vz_view_predict, NULL, "check a learner's predicted order of transfers",
      "  PREDICTION        a file with one \"FROM -> TO [because CAUSE]\" per line, # comments;\n"
      "                    it covers the whole run unless its last line is \"...\"\n"
@@ -163,6 +169,9 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "--script")) {
             NEED_ARG();
             o.script = argv[++i];
+        } else if (!strcmp(a, "--src")) {
+            NEED_ARG();
+            o.src = argv[++i];
         } else if (!strcmp(a, "--coro")) {
             NEED_ARG();
             o.coro = argv[++i];

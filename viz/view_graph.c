@@ -19,6 +19,7 @@
 
 typedef struct node {
     const char *key;   /* interned: the id, or with --fold the folded name */
+    uint64_t id;       /* the coroutine or object that made the node */
     const char *label; /* what the picture shows */
     uint64_t events;
     unsigned members; /* coroutines folded into it */
@@ -85,6 +86,7 @@ static size_t node_for(graph *g, vz_model *m, uint64_t id, const char *fallback,
     node *n = &g->nodes[g->nn];
     memset(n, 0, sizeof *n);
     n->key = key;
+    n->id = id;
     n->label = fold && !c->is_object ? key : name;
     n->object = c->is_object;
     n->kind = c->obj_kind;
@@ -146,6 +148,24 @@ static const char *cause_label(const coro_trace_ev *ev)
         return vz_intern(buf);
     }
     return vz_intern(c);
+}
+
+/* The folded name a node stands for, or NULL when it is one coroutine's. */
+static const char *fold_key(const node *n, bool fold)
+{
+    return fold && !n->object ? n->key : NULL;
+}
+
+void vz_graph_node_id(uint64_t id, const char *folded, char *buf, size_t cap)
+{
+    if (!folded) {
+        snprintf(buf, cap, "c%llu", (unsigned long long)id);
+        return;
+    }
+    uint64_t h = 14695981039346656037u; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)folded; *p; p++)
+        h = (h ^ *p) * 1099511628211u;
+    snprintf(buf, cap, "f%016llx", (unsigned long long)h);
 }
 
 static int cmp_nodes(const void *x, const void *y)
@@ -274,6 +294,11 @@ int vz_view_graph(const vz_trace *t, const vz_opts *o, FILE *out)
             fprintf(out, "\\n%u coroutines, %llu events", n->members,
                     (unsigned long long)n->events);
         fprintf(out, "\"");
+        if (o->for_page) {
+            char sid[32];
+            vz_graph_node_id(n->id, fold_key(n, o->fold), sid, sizeof sid);
+            fprintf(out, ", id=\"%s\"", sid);
+        }
         if (n->object)
             fprintf(out, ", shape=ellipse, style=filled, fillcolor=\"#e8f0ff\"");
         else if (n->is_main)
@@ -300,6 +325,10 @@ int vz_view_graph(const vz_trace *t, const vz_opts *o, FILE *out)
             snprintf(label, sizeof label, "%s", e->label);
         fprintf(out, "  n%zu -> n%zu [label=", e->a, e->b);
         vz_dot_str(out, label, 100);
+        /* The class tells a page what kind of edge it is (coroscope html). */
+        static const char *classes[] = {"e_transfer", "e_create", "e_await",
+                                        "e_wake",     "e_finish", "e_waits"};
+        if (o->for_page) fprintf(out, ", class=\"%s\"", classes[e->style]);
         fprintf(out, ", %s];\n", styles[e->style]);
     }
     if (kept < g.nn) {

@@ -108,6 +108,8 @@ typedef struct vz_opts {
     uint64_t frame;         /* frame N */
     const char *script;     /* step --script "n n b" */
     const char *prediction; /* predict: the learner's file */
+    const char *src;        /* html --src DIR: where the program's sources are */
+    bool for_page;          /* graph: give nodes and edges ids and classes (html) */
     bool color;
     bool progress;
 } vz_opts;
@@ -121,6 +123,7 @@ int vz_view_frame(const vz_trace *t, const vz_opts *o, FILE *out);
 int vz_view_states(const vz_trace *t, const vz_opts *o, FILE *out);
 int vz_view_perfetto(const vz_trace *t, const vz_opts *o, FILE *out);
 int vz_view_step(const vz_trace *t, const vz_opts *o, FILE *out);
+int vz_view_html(const vz_trace *t, const vz_opts *o, FILE *out);
 int vz_view_predict(const vz_trace *t, const vz_opts *o, FILE *out);
 /* `coroscope tutorial ...` (argv after "tutorial"); self is how coroscope was invoked. */
 int vz_tutorial(int argc, char **argv, const char *self, bool has_html);
@@ -129,6 +132,11 @@ int vz_tutorial(int argc, char **argv, const char *self, bool has_html);
 void vz_print_frame(const vz_trace *t, size_t upto, FILE *out, unsigned fmt_flags);
 
 const char *vz_state_name(vz_state s);
+
+/* The SVG id the graph view gives the node of a coroutine: "c<id>", or for
+ * a folded node (folded = its folded name) "f" and a hash of that name, so
+ * that a page can find the node that draws a coroutine. */
+void vz_graph_node_id(uint64_t id, const char *folded, char *buf, size_t cap);
 
 /* "echo#12" -> "echo#*": digits runs folded, for --fold. Interned. */
 const char *vz_fold_name(const char *name);

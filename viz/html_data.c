@@ -1,0 +1,395 @@
+/*
+ * html_data.c - the data a `coroscope html` page carries: the run's events
+ * and the viewer's model of it, as one JSON object read by stepper.js.
+ *
+ * The model (model.c) is replayed here, once; after each event the rows of
+ * the coroutines that event touched are compared with what the page
+ * already knows, and the rows that changed travel with the event. The page
+ * rebuilds the frame after event i by applying those rows from a
+ * checkpoint, so the frame logic exists once, in C, and a page of 100,000
+ * events stays small (most events change one or two rows).
+ *
+ * The object (indices count from 0; "str" is an index into strs, -1 none):
+ *   program, trace, logical, graph, fold   about the run and the page
+ *   total, lo, cut, window, max, lost      the trace has `total` events; the
+ *                                          page holds ev.length of them from
+ *                                          index lo; cut: it left later ones out
+ *   gaps   [[page index, events lost just before it], ...]
+ *   states the model's state names; kinds the event kind names
+ *   co     per coroutine or object: [id, final name str, function str,
+ *          is object, object kind str, graph node id]
+ *   init   rows of the coroutines that exist before the first event shown
+ *   ev     per event: [seq, ts, kind, thread, co, from, to, by, obj, why str,
+ *          file str, line, log line, [rows]] with parties as coroutine
+ *          index + 1 (0 none); why is the cause or reason
+ *   row    [coroutine, state, waits-for str, awaited coroutine + 1, thread, name str]
+ *   src    {"file as the trace names it": its text, or null if not found}
+ *   strs   the strings
+ * Strings are escaped so that the JSON can sit inside a <script> element.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "html_data.h"
+
+enum { SRC_MAX_FILE = 1 << 20, SRC_MAX_TOTAL = 8 << 20 };
+
+/* ---- JSON strings safe inside <script> ---- */
+
+/* Length of the valid UTF-8 sequence at s, or 0. */
+static size_t utf8_len(const unsigned char *s)
+{
+    unsigned c = s[0], min;
+    size_t n;
+    if (c < 0x80) return 1;
+    if ((c & 0xe0) == 0xc0)
+        n = 2, min = 0x80, c &= 0x1f;
+    else if ((c & 0xf0) == 0xe0)
+        n = 3, min = 0x800, c &= 0x0f;
+    else if ((c & 0xf8) == 0xf0)
+        n = 4, min = 0x10000, c &= 0x07;
+    else
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80) return 0;
+        c = (c << 6) | (s[i] & 0x3f);
+    }
+    if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) return 0;
+    return n;
+}
+
+static void json_str(FILE *f, const char *str)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    putc('"', f);
+    while (*s) {
+        unsigned c = *s;
+        size_t n = utf8_len(s);
+        if (!n) {
+            fputs("\\ufffd", f);
+            s++;
+            continue;
+        }
+        if (c == '"' || c == '\\')
+            putc('\\', f), putc((int)c, f);
+        else if (c == '\n')
+            fputs("\\n", f);
+        else if (c == '\t')
+            fputs("\\t", f);
+        else if (c < 0x20 || c == 0x7f || c == '<' || c == '>' || c == '&')
+            fprintf(f, "\\u%04x", c);
+        else if (n == 3 && c == 0xe2 && s[1] == 0x80 && (s[2] == 0xa8 || s[2] == 0xa9))
+            fprintf(f, "\\u%04x", s[2] == 0xa8 ? 0x2028 : 0x2029);
+        else
+            fwrite(s, 1, n, f);
+        s += n;
+    }
+    putc('"', f);
+}
+
+/* ---- the string table: interned pointers -> indices ---- */
+
+typedef struct strtab {
+    const char **s;
+    size_t n, cap;
+    size_t *slot; /* open addressing: index + 1 */
+    size_t slots;
+} strtab;
+
+static size_t ptr_hash(const void *p, size_t slots)
+{
+    return (size_t)((uintptr_t)p * 11400714819323198485u >> 7) & (slots - 1);
+}
+
+static long str_index(strtab *t, const char *s)
+{
+    if (!s) return -1;
+    if (t->n * 2 >= t->slots) {
+        size_t ns = t->slots ? t->slots * 2 : 256;
+        size_t *slot = calloc(ns, sizeof *slot);
+        if (!slot) abort();
+        for (size_t i = 0; i < t->n; i++) {
+            size_t j = ptr_hash(t->s[i], ns);
+            while (slot[j]) j = (j + 1) & (ns - 1);
+            slot[j] = i + 1;
+        }
+        free(t->slot);
+        t->slot = slot;
+        t->slots = ns;
+    }
+    size_t j = ptr_hash(s, t->slots);
+    for (; t->slot[j]; j = (j + 1) & (t->slots - 1))
+        if (t->s[t->slot[j] - 1] == s) return (long)t->slot[j] - 1;
+    if (t->n == t->cap) {
+        t->cap = t->cap ? t->cap * 2 : 256;
+        t->s = realloc(t->s, t->cap * sizeof *t->s);
+        if (!t->s) abort();
+    }
+    t->s[t->n] = s;
+    t->slot[j] = ++t->n;
+    return (long)t->n - 1;
+}
+
+/* ---- rows of the model ---- */
+
+/* What the page knows of one coroutine. state -1: not seen yet. */
+typedef struct row {
+    int state;
+    const char *waiting, *name;
+    uint64_t awaiting;
+    unsigned thread;
+} row;
+
+static row row_of(const vz_coro *c)
+{
+    return (row){(int)c->state, c->state == VZ_SUSPENDED ? c->waiting : NULL, c->name,
+                 c->state == VZ_SUSPENDED ? c->awaiting : 0, c->thread};
+}
+
+static bool row_eq(row a, row b)
+{
+    return a.state == b.state && a.waiting == b.waiting && a.name == b.name &&
+           a.awaiting == b.awaiting && a.thread == b.thread;
+}
+
+static long index_of(const vz_model *m, uint64_t id)
+{
+    const vz_coro *c = id ? vz_model_find(m, id) : NULL;
+    return c ? (long)(c - m->co) : -1;
+}
+
+static void write_row(FILE *f, const vz_model *m, strtab *st, size_t k, row r)
+{
+    fprintf(f, "[%zu,%d,%ld,%ld,%u,%ld]", k, r.state, str_index(st, r.waiting),
+            index_of(m, r.awaiting) + 1, r.thread, str_index(st, r.name));
+}
+
+/* ---- sources ---- */
+
+/* Only what looks like a program's source, named relative to its tree, is
+ * embedded: a trace cannot make the page carry any other file. */
+static bool source_name(const char *file)
+{
+    static const char *ext[] = {".c", ".h", ".cc", ".cpp", ".cxx", ".hh", ".hpp", ".S"};
+    if (!*file || file[0] == '/' || strstr(file, "..")) return false;
+    const char *dot = strrchr(file, '.');
+    for (size_t i = 0; dot && i < sizeof ext / sizeof *ext; i++)
+        if (!strcmp(dot, ext[i])) return true;
+    return false;
+}
+
+static char *read_source(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char *text = malloc(SRC_MAX_FILE + 1);
+    size_t n = text ? fread(text, 1, SRC_MAX_FILE + 1, f) : 0;
+    fclose(f);
+    if (!text || n > SRC_MAX_FILE || memchr(text, 0, n)) {
+        free(text);
+        return NULL;
+    }
+    text[n] = 0;
+    return text;
+}
+
+/* Look for file under --src, here, then the trace's folder and its parents. */
+static char *find_source(const vz_trace *t, const vz_opts *o, const char *file)
+{
+    char path[8192];
+    if (!source_name(file)) return NULL;
+    if (o->src) {
+        snprintf(path, sizeof path, "%s/%s", o->src, file);
+        return read_source(path);
+    }
+    char *text = read_source(file);
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", t->path ? t->path : ".");
+    for (int up = 0; !text && up < 5; up++) {
+        char *slash = strrchr(dir, '/');
+        if (slash)
+            *slash = 0;
+        else if (!strcmp(dir, ".") || !strcmp(dir, ".."))
+            snprintf(dir + strlen(dir), sizeof dir - strlen(dir), "/..");
+        else
+            snprintf(dir, sizeof dir, ".");
+        snprintf(path, sizeof path, "%s/%s", dir, file);
+        text = read_source(path);
+    }
+    return text;
+}
+
+static void write_sources(FILE *f, const vz_trace *t, const vz_opts *o, size_t lo, size_t hi)
+{
+    strtab files = {0};
+    for (size_t i = lo; i < hi; i++)
+        if (t->ev[i].file) str_index(&files, t->ev[i].file);
+    size_t total = 0;
+    fputs(",\"src\":{", f);
+    for (size_t k = 0; k < files.n; k++) {
+        char *text = total < SRC_MAX_TOTAL ? find_source(t, o, files.s[k]) : NULL;
+        if (k) putc(',', f);
+        json_str(f, files.s[k]);
+        putc(':', f);
+        if (text) {
+            json_str(f, text);
+            total += strlen(text);
+        } else {
+            fputs("null", f);
+        }
+        free(text);
+    }
+    putc('}', f);
+    free(files.s);
+    free(files.slot);
+}
+
+/* ---- the object ---- */
+
+static void window(const vz_trace *t, const vz_opts *o, size_t *lo, size_t *hi, bool *cut)
+{
+    size_t a = 0, b = t->n;
+    while (o->from && a < t->n && t->ev[a].seq < o->from) a++;
+    while (o->to && b > a && t->ev[b - 1].seq > o->to) b--;
+    size_t max = o->first ? o->first : VZ_HTML_MAX_EVENTS;
+    *cut = b - a > max;
+    if (*cut) b = a + max;
+    *lo = a;
+    *hi = b;
+}
+
+static void write_event(FILE *f, const vz_trace *t, size_t i, const vz_model *m, strtab *st)
+{
+    const coro_trace_ev *ev = &t->ev[i];
+    char line[1024];
+    coro_trace_format(ev, line, sizeof line, t->logical ? CORO_FMT_LOGICAL : 0);
+    fprintf(f, "[%llu,%llu,%d,%u,%ld,%ld,%ld,%ld,%ld,%ld,%ld,%d,", (unsigned long long)ev->seq,
+            (unsigned long long)ev->ts, (int)ev->kind, ev->thread, index_of(m, ev->co.id) + 1,
+            index_of(m, ev->from.id) + 1, index_of(m, ev->to.id) + 1, index_of(m, ev->by.id) + 1,
+            index_of(m, ev->obj.id) + 1, str_index(st, ev->cause ? ev->cause : ev->reason),
+            str_index(st, ev->file), ev->file ? ev->line : 0);
+    json_str(f, line);
+    putc(',', f);
+}
+
+/* Replay events [lo, hi) writing each with the rows it changed; shadow is
+ * what the page knows of every coroutine so far. */
+static void write_events(FILE *f, const vz_trace *t, size_t lo, size_t hi, vz_model *m, strtab *st,
+                         row **shadow, size_t *nshadow)
+{
+    fputs(",\"ev\":[", f);
+    for (size_t i = lo; i < hi; i++) {
+        const coro_trace_ev *ev = &t->ev[i];
+        vz_model_apply(m, ev);
+        if (*nshadow < m->n) {
+            *shadow = realloc(*shadow, m->cap * sizeof **shadow);
+            if (!*shadow) abort();
+            for (size_t k = *nshadow; k < m->n; k++) (*shadow)[k] = (row){.state = -1};
+            *nshadow = m->n;
+        }
+        if (i > lo) putc(',', f);
+        write_event(f, t, i, m, st);
+        const uint64_t touched[] = {ev->co.id, ev->from.id, ev->to.id, ev->by.id, ev->obj.id};
+        long done[5];
+        size_t nd = 0;
+        bool any = false;
+        putc('[', f);
+        for (size_t p = 0; p < 5; p++) {
+            long k = index_of(m, touched[p]);
+            bool skip = k < 0;
+            for (size_t d = 0; d < nd && !skip; d++) skip = done[d] == k;
+            if (skip) continue;
+            done[nd++] = k;
+            row r = row_of(&m->co[k]);
+            if (row_eq(r, (*shadow)[k])) continue;
+            (*shadow)[k] = r;
+            if (any) putc(',', f);
+            write_row(f, m, st, (size_t)k, r);
+            any = true;
+        }
+        fputs("]]", f);
+    }
+    putc(']', f);
+}
+
+int vz_html_data(FILE *f, const vz_trace *t, const vz_opts *o, bool fold, bool graph)
+{
+    size_t lo, hi;
+    bool cut;
+    window(t, o, &lo, &hi, &cut);
+    strtab st = {0};
+    vz_model m;
+    vz_model_init(&m);
+    for (size_t i = 0; i < lo; i++) vz_model_apply(&m, &t->ev[i]);
+
+    uint64_t lost = 0;
+    for (size_t g = 0; g < t->ngaps; g++) lost += t->gaps[g].count;
+    fputs("{\"program\":", f);
+    json_str(f, t->program ? t->program : "");
+    fputs(",\"trace\":", f);
+    const char *base = t->path ? strrchr(t->path, '/') : NULL;
+    json_str(f, base ? base + 1 : t->path ? t->path : "");
+    fprintf(f,
+            ",\"logical\":%s,\"graph\":%s,\"fold\":%s,\"total\":%zu,\"lo\":%zu,\"cut\":%s,"
+            "\"window\":%s,\"max\":%zu,\"lost\":%llu,\"gaps\":[",
+            t->logical ? "true" : "false", graph ? "true" : "false", fold ? "true" : "false", t->n,
+            lo, cut ? "true" : "false", o->from || o->to ? "true" : "false",
+            o->first ? o->first : (size_t)VZ_HTML_MAX_EVENTS, (unsigned long long)lost);
+    bool first = true;
+    for (size_t g = 0; g < t->ngaps; g++) {
+        size_t at = t->gaps[g].index;
+        if (at < lo || at >= hi) continue;
+        fprintf(f, "%s[%zu,%llu]", first ? "" : ",", at - lo, (unsigned long long)t->gaps[g].count);
+        first = false;
+    }
+    fputs("],\"states\":[", f);
+    for (int s = VZ_CREATED; s <= VZ_DEAD; s++) {
+        if (s) putc(',', f);
+        json_str(f, vz_state_name((vz_state)s));
+    }
+    fputs("],\"kinds\":[", f);
+    for (int k = 0; k < CORO_EV__COUNT; k++) {
+        if (k) putc(',', f);
+        json_str(f, coro_ev_kind_name((coro_ev_kind)k));
+    }
+
+    /* The coroutines that exist before the window, as the page starts. */
+    size_t nshadow = m.n;
+    row *shadow = malloc((m.cap ? m.cap : 1) * sizeof *shadow);
+    if (!shadow) abort();
+    fputs("],\"init\":[", f);
+    for (size_t k = 0; k < m.n; k++) {
+        shadow[k] = row_of(&m.co[k]);
+        if (k) putc(',', f);
+        write_row(f, &m, &st, k, shadow[k]);
+    }
+    putc(']', f);
+    write_events(f, t, lo, hi, &m, &st, &shadow, &nshadow);
+
+    /* Static facts, from the whole run, as the graph view saw it. */
+    size_t shown = m.n;
+    for (size_t i = hi; i < t->n; i++) vz_model_apply(&m, &t->ev[i]);
+    fputs(",\"co\":[", f);
+    for (size_t k = 0; k < shown; k++) {
+        const vz_coro *c = &m.co[k];
+        char node[32];
+        vz_graph_node_id(c->id, fold && !c->is_object ? vz_fold_name(c->name) : NULL, node,
+                         sizeof node);
+        fprintf(f, "%s[%llu,%ld,%ld,%d,%ld,\"%s\"]", k ? "," : "", (unsigned long long)c->id,
+                str_index(&st, c->name), str_index(&st, c->fn), c->is_object,
+                str_index(&st, c->obj_kind), node);
+    }
+    putc(']', f);
+    write_sources(f, t, o, lo, hi);
+    fputs(",\"strs\":[", f);
+    for (size_t k = 0; k < st.n; k++) {
+        if (k) putc(',', f);
+        json_str(f, st.s[k]);
+    }
+    fputs("]}", f);
+    free(shadow);
+    free(st.s);
+    free(st.slot);
+    vz_model_free(&m);
+    return VZ_OK;
+}
