@@ -32,6 +32,10 @@
 
 #include "html_data.h"
 
+#ifndef VZ_SOURCE_DIR
+#define VZ_SOURCE_DIR ""
+#endif
+
 enum { SRC_MAX_FILE = 1 << 20, SRC_MAX_TOTAL = 8 << 20 };
 
 /* ---- JSON strings safe inside <script> ---- */
@@ -193,7 +197,8 @@ static char *read_source(const char *path)
     return text;
 }
 
-/* Look for file under --src, here, then the trace's folder and its parents. */
+/* Look for file under --src; else here, in the trace's folder and its
+ * parents, and in the source tree this coroscope was built from. */
 static char *find_source(const vz_trace *t, const vz_opts *o, const char *file)
 {
     char path[8192];
@@ -213,7 +218,13 @@ static char *find_source(const vz_trace *t, const vz_opts *o, const char *file)
             snprintf(dir + strlen(dir), sizeof dir - strlen(dir), "/..");
         else
             snprintf(dir, sizeof dir, ".");
-        snprintf(path, sizeof path, "%s/%s", dir, file);
+        snprintf(path, sizeof path, "%s/%s", *dir ? dir : "/", file);
+        text = read_source(path);
+    }
+    const char *tree = getenv("COROSCOPE_SOURCE_DIR"); /* as `coroscope tutorial` reads it */
+    if (!tree || !*tree) tree = VZ_SOURCE_DIR;
+    if (!text && *tree) {
+        snprintf(path, sizeof path, "%s/%s", tree, file);
         text = read_source(path);
     }
     return text;

@@ -1,7 +1,7 @@
 // stepper.test.mjs - the page `coroscope html` writes, in a real browser.
 //   node stepper.test.mjs CASE COROSCOPE GEN_TRACE SOURCE_DIR WORK_DIR MODULES_DIR
 // Cases:
-//   chapter   tutorial 2's page: step 10 times and back, checking the log line
+//   chapter   tutorial chapter 6's page: step 10 times and back, checking the log line
 //             and the running coroutine against `coroscope log` and `frame`;
 //             the source line, jump, search, a coroutine's next event, a
 //             click on a graph node
@@ -9,7 +9,7 @@
 //   big       120,000 events: the page holds 100,000, says what it left out,
 //             and stays quick
 //   screenshot  the picture docs/coroscope.md shows (UPDATE_DOCS=1 rewrites it)
-import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { browser, check, fail, run } from './lib.mjs';
 
@@ -17,7 +17,12 @@ const [, , which, coroscope, genTrace, src, work, modules] = process.argv;
 if (!modules) fail('usage: stepper.test.mjs CASE COROSCOPE GEN_TRACE SOURCE_DIR WORK_DIR MODULES_DIR');
 mkdirSync(work, { recursive: true });
 
-const chapterTrace = join(src, 'tutorials/02-await/await.jsonl');
+// Tutorial chapter 6's run, written as a learner gets it (`coroscope tutorial run`).
+const chapterTrace = join(work, 'await', 'trace.jsonl');
+function chapterRun() {
+  run(coroscope, ['tutorial', 'run', '06', '-d', 'await'], { cwd: work });
+  if (!existsSync(chapterTrace)) fail('coroscope tutorial run 06 wrote no ' + chapterTrace);
+}
 
 function page(trace, out, ...opts) {
   run(coroscope, ['html', ...opts, '-o', out, trace], { cwd: src });
@@ -46,9 +51,9 @@ async function stepAndCheck(p, trace, lines, seq, what) {
 }
 
 async function chapter(b) {
-  // The command docs/coroscope.md shows, as written, from a folder that has the tutorials.
-  if (!existsSync(join(work, 'tutorials'))) symlinkSync(join(src, 'tutorials'), join(work, 'tutorials'));
-  const said = run(coroscope, ['html', '-o', 'await.html', 'tutorials/02-await/await.jsonl'], { cwd: work });
+  // The commands docs/coroscope.md shows, as written.
+  chapterRun();
+  const said = run(coroscope, ['html', '-o', 'await.html', 'await/trace.jsonl'], { cwd: work });
   check(said === '', 'coroscope html prints nothing when it succeeds');
   const { page: p, errors } = await b.page(join(work, 'await.html'));
   const lines = logLines(chapterTrace);
@@ -59,12 +64,12 @@ async function chapter(b) {
   await stepAndCheck(p, chapterTrace, lines, 10, 'after a step back');
 
   // The source line of the event, from the embedded program.
-  const source = readFileSync(join(src, 'tutorials/02-await/await.c'), 'utf8').split('\n');
+  const source = readFileSync(join(src, 'tutorials/06-await/await.c'), 'utf8').split('\n');
   await p.keyboard.press('ArrowRight');
   const at = await text(p, '#source .at');
   check(at === '34' + source[33].trim() || at.endsWith(source[33].trim()),
     'the source panel highlights await.c:34 (' + at + ')');
-  check((await text(p, '#source-title')) === 'Source: tutorials/02-await/await.c:34',
+  check((await text(p, '#source-title')) === 'Source: tutorials/06-await/await.c:34',
     'the source panel names the file and line');
 
   // The frame: parent awaits child, and the edge that fired is marked.
@@ -158,6 +163,7 @@ async function big(b) {
 }
 
 async function screenshot(b) {
+  chapterRun();
   const { page: p, errors } = await b.page(page(chapterTrace, join(work, 'shot.html')));
   for (let i = 0; i < 5; i++) await p.keyboard.press('ArrowRight');
   const shot = join(work, 'coroscope-html.png');
@@ -168,8 +174,8 @@ async function screenshot(b) {
   check(existsSync(img), 'docs/img/coroscope-html.png exists (UPDATE_DOCS=1 writes it)');
   const doc = readFileSync(join(src, 'docs/coroscope.md'), 'utf8');
   check(doc.includes('img/coroscope-html.png'), 'docs/coroscope.md shows it');
-  check(doc.includes('\ncoroscope html -o await.html tutorials/02-await/await.jsonl\n'),
-    'docs/coroscope.md shows the command the chapter case runs');
+  check(doc.includes('\ncoroscope tutorial run 06 -d await\ncoroscope html -o await.html await/trace.jsonl\n'),
+    'docs/coroscope.md shows the commands the chapter case runs');
   check(errors.length === 0, 'no script errors (' + errors.join('; ') + ')');
 }
 
