@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "coro_int.h"
+#include "stack_switch.h"
 
 #if defined(CORO_ASAN)
 #include <sanitizer/asan_interface.h>
@@ -45,8 +46,6 @@ static void make_exit_key(void)
 {
     pthread_key_create(&exit_key, thread_exit);
 }
-
-static size_t default_stack = 64 * 1024;
 
 /* ---- thread state, errors -------------------------------------------- */
 
@@ -206,7 +205,7 @@ static inline __attribute__((always_inline)) void transfer(coro__thread *t, coro
     __tsan_switch_to_fiber(to->tsan_fiber, 0);
 #endif
     from->saved_errno = errno; /* kept in case it is handed to another thread */
-    coro__ctx_switch(&from->ctx, &to->ctx);
+    coro__stack_switch(from, to);
     /* A scheduler coroutine may continue on another thread: t and errno's
      * address would be the old thread's, so fetch them anew. */
     if (__builtin_expect(from->migrates, 0)) t = coro__ws_landed(from);
@@ -301,9 +300,8 @@ coro_t *coro__create(const char *file, int line, const coro_attr *attr, const ch
         coro__fail(file, line, EINVAL, "coro_create: the function is NULL");
         return NULL;
     }
-    size_t want = attr && attr->stack_size ? attr->stack_size : default_stack;
     coro__stack st;
-    if (coro__stack_alloc(&st, want, sizeof(struct coro) + 64, fmt ? fmt : fn_name) != 0)
+    if (coro__stack_alloc(&st, attr, sizeof(struct coro) + 64, fmt ? fmt : fn_name) != 0)
         return NULL;
     /* The record sits at the top of the mapping, 64-byte aligned. */
     uintptr_t top = (uintptr_t)st.map + st.map_size;
@@ -318,7 +316,7 @@ coro_t *coro__create(const char *file, int line, const coro_attr *attr, const ch
     if (!fmt)
         coro_named_rename(&co->named, "%s#%llu", fn_name ? fn_name : "coro",
                           (unsigned long long)co->named.id);
-    coro__ctx_init(&co->ctx, st.lo, st.size, entry, co);
+    coro__stack_ctx_init(&co->stack, &co->ctx, entry, co);
     trace_create(co, t->current, file, line);
     return co;
 }
@@ -668,16 +666,4 @@ void coro_log_at(const char *file, int line, const char *fmt, ...)
     coro_trace_ev ev = {.kind = CORO_EV_LOG, .detail = buf, .file = file, .line = line};
     coro__ev_co(&ev, t->current);
     coro_trace_emit(&ev);
-}
-
-int coro_set_default_stack_size(size_t bytes)
-{
-    if (bytes == 0 || bytes > ((size_t)1 << 36)) return -EINVAL;
-    default_stack = coro__stack_round(bytes);
-    return 0;
-}
-
-size_t coro_default_stack_size(void)
-{
-    return default_stack;
 }

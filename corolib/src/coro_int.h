@@ -10,12 +10,13 @@
  *                   | usable stack, grows down  |
  *                   |            ...            |
  *                   +---------------------------+  <- stack.lo
- *                   | guard page (PROT_NONE)    |  <- stack.map
+ *                   | guard (PROT_NONE, 64 KiB) |  <- stack.map
  *   low addresses   +---------------------------+
  *
  * One mapping holds both, so creating a coroutine from the pool costs no
  * allocation at all, and a stack overflow runs into the guard page rather
- * than into the record. The main coroutine of each thread is a thread-local
+ * than into the record. (That is the guarded stack mode; stack.h has the
+ * others.) The main coroutine of each thread is a thread-local
  * record with no stack of ours.
  */
 #ifndef CORO_SRC_CORO_INT_H
@@ -29,13 +30,7 @@
 #include "coro/trace.h"
 #include "switch.h"
 
-typedef struct coro__stack {
-    void *map;       /* start of the mapping (the guard page) */
-    size_t map_size; /* whole mapping, guard and record included */
-    void *lo;        /* lowest usable stack byte */
-    size_t size;     /* usable bytes */
-    unsigned vg_id;  /* valgrind stack id */
-} coro__stack;
+#include "stack.h" /* coro__stack and the stack modes */
 
 /* Why a suspended coroutine is not running; decides who may resume it. */
 typedef enum coro__block {
@@ -192,11 +187,6 @@ bool coro__wait_cancel(coro__wait *w, const char *file, int line);
 void coro__wait_drop(coro__wait *w);
 /* The detail text of w (op and object, "recv fd=7"). */
 void coro__wait_describe(const coro__wait *w, char *buf, size_t n);
-
-/* ---- stack.c ---- */
-int coro__stack_alloc(coro__stack *s, size_t usable, size_t record_size, const char *who);
-void coro__stack_free(coro__stack *s);
-size_t coro__stack_round(size_t usable);
 
 /* ---- ws.c: the work-stealing scheduler ---- */
 void coro__ws_push(coro_t *co);

@@ -58,8 +58,35 @@ typedef enum coro_state {
     CORO_DEAD,      /* its function returned; the result is kept */
 } coro_state;
 
+/*
+ * Where a coroutine's stack lives (docs/architecture.md, "Stacks"):
+ *  - GUARDED: its own mapping with a PROT_NONE guard region below the stack;
+ *    an overflow is caught by the fault and names the coroutine. Two kernel
+ *    mappings each: at most about 32k alive (vm.max_map_count = 65530).
+ *  - SLAB: carved from large shared mappings, no guard; a canary at the
+ *    stack's low end is checked whenever the coroutine switches away, and a
+ *    broken one names the coroutine. No mapping per coroutine.
+ *  - COPY: every copy-mode coroutine of a thread runs on one shared stack;
+ *    suspending copies the bytes in use out to the heap, and resuming
+ *    copies them back (libaco's copy-stack). The least memory (about 1.5 KiB
+ *    for a coroutine using 1 KiB) and the slowest switch between two such
+ *    coroutines. While it is suspended nothing may point into its stack, so
+ *    it may yield, resume and await, but not wait for events (sleep,
+ *    sockets, mutexes, channels: their wait records live on the stack; the
+ *    runtime aborts naming the coroutine). It stays on its thread.
+ * DEFAULT is the process default (coro_set_default_stack_mode; GUARDED).
+ */
+typedef enum coro_stack_mode {
+    CORO_STACK_DEFAULT = 0,
+    CORO_STACK_GUARDED,
+    CORO_STACK_SLAB,
+    CORO_STACK_COPY,
+} coro_stack_mode;
+
 typedef struct coro_attr {
-    size_t stack_size; /* usable bytes, 0 = the default (64 KiB) */
+    size_t stack_size;          /* usable bytes, 0 = the default (64 KiB); COPY: unused */
+    size_t guard_size;          /* GUARDED: bytes of guard, 0 = the default (64 KiB) */
+    coro_stack_mode stack_mode; /* 0 = the process default */
 } coro_attr;
 
 /* ---- creating and destroying ------------------------------------------ */
@@ -189,6 +216,20 @@ CORO_API void coro_log_at(const char *file, int line, const char *fmt, ...) CORO
  * (rounded up to whole pages; at least 16 KiB). Returns 0 or -EINVAL. */
 CORO_API int coro_set_default_stack_size(size_t bytes);
 CORO_API size_t coro_default_stack_size(void);
+
+/* Default guard below a GUARDED stack (rounded up to pages; 64 KiB unless
+ * set). Code built without -fstack-clash-protection can step over a guard
+ * smaller than its largest frame. Returns 0 or -EINVAL (0 bytes). */
+CORO_API int coro_set_default_guard_size(size_t bytes);
+CORO_API size_t coro_default_guard_size(void);
+
+/* Stack mode for coroutines whose attr says CORO_STACK_DEFAULT. Returns 0
+ * or -EINVAL. Settings are process-wide and safe to change from any thread. */
+CORO_API int coro_set_default_stack_mode(coro_stack_mode mode);
+CORO_API coro_stack_mode coro_default_stack_mode(void);
+/* The mode co's stack has (never CORO_STACK_DEFAULT), and a mode's name. */
+CORO_API coro_stack_mode coro_get_stack_mode(const coro_t *co);
+CORO_API const char *coro_stack_mode_name(coro_stack_mode mode);
 
 /* How many free stacks each thread keeps for reuse (default 64). */
 CORO_API void coro_set_stack_pool_limit(size_t stacks);
