@@ -148,7 +148,8 @@ static void on_fault(int sig, siginfo_t *si, void *uc)
         uintptr_t lo = (uintptr_t)co->stack.lo;
         uintptr_t guard = coro__stack_guard(&co->stack);
         uintptr_t sp = fault_sp(uc);
-        if (guard && addr >= lo - guard && addr < lo) coro__die_overrun(co, CORO__OVERRUN_GUARD, addr);
+        if (guard && addr >= lo - guard && addr < lo)
+            coro__die_overrun(co, CORO__OVERRUN_GUARD, addr);
         /* Below the guard, but the stack pointer went there too: a frame
          * that skipped the guard (the fault is at or just below sp). */
         if (sp && sp < lo && addr < lo && addr + 65536 >= sp && sp + ((uintptr_t)1 << 32) > lo)

@@ -292,7 +292,8 @@ int coro__stack_alloc(coro__stack *s, const coro_attr *attr, size_t record_size,
     default:
         return coro__fail(NULL, 0, EINVAL, "coroutine '%s': unknown stack mode %d", who, (int)mode);
     }
-    size_t guard = attr && attr->guard_size ? round_pages(attr->guard_size) : coro_default_guard_size();
+    size_t guard =
+        attr && attr->guard_size ? round_pages(attr->guard_size) : coro_default_guard_size();
     return guarded_alloc(s, coro__stack_round(usable), guard, record_size, who);
 }
 

@@ -63,6 +63,7 @@ static _Thread_local struct shared {
     unsigned vg_shared, vg_copier;
 } sh;
 
+#if !defined(CORO_SWITCH_UCONTEXT)
 static coro__copy *copy_of(const coro_t *co)
 {
     return (coro__copy *)co->stack.map - 1;
@@ -75,7 +76,6 @@ static __attribute__((noreturn, cold)) void die(const coro_t *co, const char *wh
     abort();
 }
 
-#if !defined(CORO_SWITCH_UCONTEXT)
 static NO_ASAN void save(coro_t *co)
 {
     coro__copy *c = copy_of(co);
@@ -225,8 +225,7 @@ void coro__stack_switch_slow(coro_t *from, coro_t *to)
         char *here = __builtin_frame_address(0);
         if (here < (char *)from->stack.lo + 16)
             coro__die_overrun(from, CORO__OVERRUN_SP, (uintptr_t)here);
-        if (!coro__slab_canary_ok(&from->stack))
-            coro__die_overrun(from, CORO__OVERRUN_CANARY, 0);
+        if (!coro__slab_canary_ok(&from->stack)) coro__die_overrun(from, CORO__OVERRUN_CANARY, 0);
     }
 #if !defined(CORO_SWITCH_UCONTEXT)
     if (from->stack.mode == CORO__COPY && from->block == CORO__BLOCK_EVENT)

@@ -35,9 +35,9 @@
 #include <sanitizer/asan_interface.h>
 #endif
 
-#define SLAB_BYTES ((size_t)4 << 20)
+#define SLAB_BYTES     ((size_t)4 << 20)
 #define MIN_SLAB_STACK ((size_t)4096)
-#define MAX_CLASSES 16
+#define MAX_CLASSES    16
 
 typedef struct free_slot {
     struct free_slot *next;

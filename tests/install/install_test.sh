@@ -18,7 +18,8 @@ for f in include/coro/coro.h include/coro/trace.h include/coro/config.h \
 done
 
 # 1. CMake: find_package(corolib), shared and static.
-cmake -S "$src" -B "$work/cmake-build" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
+cmake -S "$src" -B "$work/cmake-build" -DCMAKE_PREFIX_PATH="$prefix" \
+  -DCMAKE_EXPORT_COMPILE_COMMANDS=ON >/dev/null
 cmake --build "$work/cmake-build" >/dev/null
 LD_LIBRARY_PATH="$prefix/lib" "$work/cmake-build/consumer_shared" | grep -qx "answer returned 42"
 "$work/cmake-build/consumer_static" | grep -qx "answer returned 42"
@@ -44,4 +45,10 @@ for how in cmake pc; do
     echo "no -Wformat-security warning for a name from input ($how):" >&2
     cat "$work/name_warn.$how" >&2; exit 1; }
 done
-echo "install test: find_package and pkg-config consumers ran, shared and static; names warn"
+# 4. Code on coroutine stacks must probe big frames: -fstack-clash-protection
+#    is a usage requirement of both targets and in corolib.pc's Cflags.
+n=$(grep -c -- '-fstack-clash-protection' "$work/cmake-build/compile_commands.json" || true)
+[ "$n" -ge 2 ] || { echo "find_package consumers not built with -fstack-clash-protection" >&2; exit 1; }
+pkg-config --cflags corolib | grep -q -- '-fstack-clash-protection' || {
+  echo "corolib.pc Cflags lack -fstack-clash-protection" >&2; exit 1; }
+echo "install test: find_package and pkg-config consumers ran, shared and static; names warn; stack-clash probing exported"
