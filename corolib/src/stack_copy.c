@@ -228,7 +228,7 @@ void coro__stack_switch_slow(coro_t *from, coro_t *to)
         if (!coro__slab_canary_ok(&from->stack)) coro__die_overrun(from, CORO__OVERRUN_CANARY, 0);
     }
 #if !defined(CORO_SWITCH_UCONTEXT)
-    if (from->stack.mode == CORO__COPY && from->block == CORO__BLOCK_EVENT)
+    if (from->stack.mode == CORO__COPY && from->wait)
         die(from, "it waits for an event (a timer, a socket, a sync object), whose wait record "
                   "lives on its stack, but the copy stack mode moves a suspended coroutine's "
                   "stack away; give coroutines that wait for events the slab or guarded stack "
