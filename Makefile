@@ -46,6 +46,8 @@ bench:
 	build/release/bench/sync/bench_sync
 	build/release/bench/sync/bench_ws
 	bash bench/echo/run.sh build/release
+	bash bench/echo/ir.sh build/release
+	bash bench/echo/sweep.sh build/release build/release/echo-sweep
 	bash bench/http/run.sh build/release
 
 format:

@@ -5,6 +5,7 @@
 start_server() {
   local name=$1 dir=$2; shift 2
   local log=$dir/$name.log
+  : > "$log" # an earlier run's line must not be read as this one's port
   taskset -c 1 "$@" 2> "$log" &
   pids+=($!)
   local pid=$! _
