@@ -38,7 +38,8 @@ static const view views[] = {
     {"perfetto", vz_view_perfetto, NULL, "Chrome trace-event JSON for Perfetto / chrome://tracing",
      "  open the output in ui.perfetto.dev: a track per coroutine, flows for spawn/await/wake\n"},
     {"step", vz_view_step, NULL, "step through the run, forward and back",
-     "  --script \"n n b j 10 c NAME q\"  run these commands instead of reading a terminal\n"},
+     "  --script \"n n b j 10 c NAME C NAME q\"  run these commands instead of reading a terminal\n"
+     "  (n next, b back, j N jump, c NAME next of NAME, C NAME previous of NAME, q quit)\n"},
     {"html", vz_view_html, NULL,
      "a page to step through the run in a browser (one file, -o run.html)",
      "  --src DIR         where the program's sources are (default: here, then the trace's "

@@ -19,6 +19,7 @@ void vz_model_free(vz_model *m)
 {
     free(m->co);
     free(m->slot);
+    free(m->thread_ts);
     memset(m, 0, sizeof *m);
 }
 
@@ -68,6 +69,7 @@ vz_coro *vz_model_get(vz_model *m, uint64_t id, const char *name)
     c->id = id;
     c->name = name ? name : vz_intern("?");
     c->state = VZ_CREATED;
+    c->fd = -1;
     if (m->n * 2 > m->slots)
         rehash(m);
     else {
@@ -90,17 +92,56 @@ static void run_until(vz_coro *c, uint64_t ts)
     c->last_ts = ts;
 }
 
+bool vz_await_reaches(const vz_model *m, uint64_t from, uint64_t target)
+{
+    const vz_coro *x = vz_model_find(m, from);
+    for (int k = 0; x && k < VZ_MAX_CHAIN; k++) {
+        if (x->id == target) return true;
+        if (x->state == VZ_DEAD || !x->awaiting) return false;
+        x = vz_model_find(m, x->awaiting);
+    }
+    return false;
+}
+
+uint64_t vz_wait_start(const vz_model *m, const coro_trace_ev *ev)
+{
+    uint64_t s = ev->thread < m->threads ? m->thread_ts[ev->thread] : ev->ts;
+    return s <= ev->ts ? s : ev->ts;
+}
+
+static void thread_seen(vz_model *m, const coro_trace_ev *ev)
+{
+    if (ev->thread >= m->threads) {
+        unsigned n = ev->thread + 8;
+        m->thread_ts = realloc(m->thread_ts, n * sizeof *m->thread_ts);
+        if (!m->thread_ts) abort();
+        for (unsigned k = m->threads; k < n; k++) m->thread_ts[k] = ev->ts;
+        m->threads = n;
+    }
+    m->thread_ts[ev->thread] = ev->ts;
+}
+
 void vz_model_apply(vz_model *m, const coro_trace_ev *ev)
 {
-    vz_coro *c = ev->co.id ? vz_model_get(m, ev->co.id, ev->co.name) : NULL;
-    if (c) {
-        c->events++;
-        c->thread = ev->thread;
-    }
+    uint64_t wait_start = vz_wait_start(m, ev);
+    thread_seen(m, ev);
+    /* Every party first: vz_model_get may grow (move) the array, so no
+     * pointer into it is held across a call that can add an entry. */
     if (ev->obj.id) {
         vz_coro *o = vz_model_get(m, ev->obj.id, ev->obj.name);
         o->is_object = true;
         if (ev->obj_kind) o->obj_kind = ev->obj_kind;
+    }
+    vz_coro *f = ev->kind == CORO_EV_RESUME && ev->from.id && ev->from.id != ev->co.id
+                     ? vz_model_get(m, ev->from.id, ev->from.name)
+                     : NULL;
+    size_t fi = f ? (size_t)(f - m->co) : 0;
+    vz_coro *c = ev->co.id ? vz_model_get(m, ev->co.id, ev->co.name) : NULL;
+    if (f) f = &m->co[fi];
+    if (c) {
+        c->events++;
+        c->thread = ev->thread;
+        c->last_seq = ev->seq;
     }
     switch (ev->kind) {
     case CORO_EV_CREATE:
@@ -120,7 +161,6 @@ void vz_model_apply(vz_model *m, const coro_trace_ev *ev)
         }
         break;
     case CORO_EV_RESUME: {
-        vz_coro *f = ev->from.id ? vz_model_get(m, ev->from.id, ev->from.name) : NULL;
         if (f && f->state == VZ_RUNNING) {
             run_until(f, ev->ts);
             f->state = VZ_SUSPENDED;
@@ -130,8 +170,16 @@ void vz_model_apply(vz_model *m, const coro_trace_ev *ev)
             run_until(c, ev->ts);
             c->state = VZ_RUNNING;
             c->waiting = NULL;
-            c->awaiting = 0;
+            c->reason = NULL;
+            c->fd = -1;
+            c->wait_obj = 0;
+            c->handed_to = 0;
             c->resumes++;
+            /* An await ends when the child finishes (below); a thread's main
+             * that awaits drives the scheduler meanwhile, so it runs again
+             * while still awaiting. */
+            if (ev->cause && !strcmp(ev->cause, "continuation") && f && c->awaiting == f->id)
+                c->awaiting = 0;
         }
         break;
     }
@@ -140,14 +188,34 @@ void vz_model_apply(vz_model *m, const coro_trace_ev *ev)
             run_until(c, ev->ts);
             c->state = VZ_SUSPENDED;
             c->waiting = ev->detail ? ev->detail : ev->reason;
+            c->reason = ev->reason;
+            c->fd = (ev->has & CORO_EVH_FD) ? ev->fd : -1;
+            c->wait_obj = ev->obj.id;
+            c->handed_to = ev->to.id;
         }
         break;
-    case CORO_EV_AWAIT:
-        if (c && ev->to.id && !(ev->detail && strstr(ev->detail, "finished"))) {
+    case CORO_EV_AWAIT: {
+        /* Awaiting a child that already finished does not suspend. */
+        vz_coro *child = ev->to.id ? vz_model_find(m, ev->to.id) : NULL;
+        if (c && ev->to.id && !(child && child->state == VZ_DEAD)) {
             run_until(c, ev->ts);
             c->state = VZ_SUSPENDED;
             c->awaiting = ev->to.id;
             c->waiting = vz_intern("await");
+            c->reason = vz_intern("await");
+            c->fd = -1;
+            c->wait_obj = 0;
+        }
+        break;
+    }
+    case CORO_EV_EPOLL_WAIT:
+        /* The event is written when epoll_wait returns: since the thread's
+         * previous event it was blocked in the kernel, not running. */
+        if (c && c->state == VZ_RUNNING) {
+            run_until(c, wait_start);
+            c->epoll_ns += ev->ts - wait_start;
+            c->epoll_waits++;
+            c->last_ts = ev->ts;
         }
         break;
     case CORO_EV_FINISH:
@@ -155,11 +223,13 @@ void vz_model_apply(vz_model *m, const coro_trace_ev *ev)
             run_until(c, ev->ts);
             c->state = VZ_DEAD;
             c->waiting = NULL;
+            c->handed_to = ev->to.id;
+            c->awaiting = 0;
         }
         break;
     case CORO_EV_DESTROY:
         if (ev->obj.id)
-            vz_model_get(m, ev->obj.id, ev->obj.name)->state = VZ_DEAD;
+            vz_model_find(m, ev->obj.id)->state = VZ_DEAD;
         else if (c)
             c->state = VZ_DEAD;
         break;

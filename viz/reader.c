@@ -52,11 +52,71 @@ const char *vz_intern(const char *s)
         if (!strcmp(set[j], s)) return set[j];
         j = (j + 1) & (set_cap - 1);
     }
+    /* The format promises UTF-8; a file that breaks the promise must not
+     * carry invalid bytes into JSON, DOT or a terminal: they become U+FFFD
+     * here, once per distinct string. */
+    if (!vz_utf8_valid(s)) {
+        char *clean = vz_utf8_clean(s);
+        const char *r = vz_intern(clean);
+        free(clean);
+        return r;
+    }
     char *copy = strdup(s);
     if (!copy) abort();
     set[j] = copy;
     set_len++;
     return copy;
+}
+
+/* Length of the valid UTF-8 sequence at p (1-4), or 0 when it is not one
+ * (overlong forms, surrogates and code points past U+10FFFF included). */
+static size_t utf8_len(const unsigned char *p)
+{
+    unsigned c = p[0];
+    if (c < 0x80) return 1;
+    size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
+    if (!n || c > 0xf4) return 0;
+    for (size_t k = 1; k < n; k++)
+        if ((p[k] & 0xc0) != 0x80) return 0;
+    if (c == 0xe0 && p[1] < 0xa0) return 0;
+    if (c == 0xed && p[1] >= 0xa0) return 0;
+    if (c == 0xf0 && p[1] < 0x90) return 0;
+    if (c == 0xf4 && p[1] >= 0x90) return 0;
+    return n;
+}
+
+bool vz_utf8_valid(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        if (*p < 0x80) {
+            p++;
+            continue;
+        }
+        size_t n = utf8_len(p);
+        if (!n) return false;
+        p += n;
+    }
+    return true;
+}
+
+char *vz_utf8_clean(const char *s)
+{
+    char *out = malloc(strlen(s) * 3 + 1), *o = out;
+    if (!out) abort();
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        size_t n = utf8_len(p);
+        if (n) {
+            memcpy(o, p, n);
+            o += n;
+            p += n;
+        } else {
+            memcpy(o, "\xef\xbf\xbd", 3);
+            o += 3;
+            p++;
+        }
+    }
+    *o = 0;
+    return out;
 }
 
 /* ---- an arena for cJSON ----
@@ -285,28 +345,57 @@ static int parse_event(const line_ctx *c, const cJSON *o, coro_trace_ev *ev)
     return 0;
 }
 
+#define NOT_A_TRACE                                                                                \
+    "not a coroscope trace: the first line must be the header "                                    \
+    "{\"kind\":\"header\",\"format\":\"coroscope-trace\",...}"
+
 static int header(const line_ctx *c, const cJSON *o, vz_trace *t)
 {
     const cJSON *kind = item(o, "kind"), *fmt = item(o, "format"), *ver = item(o, "version");
     if (!cJSON_IsString(kind) || strcmp(kind->valuestring, "header") || !cJSON_IsString(fmt) ||
         strcmp(fmt->valuestring, "coroscope-trace"))
-        return bad(c,
-                   "not a coroscope trace: the first line must be the header "
-                   "{\"kind\":\"header\",\"format\":\"coroscope-trace\",...}",
-                   NULL);
+        return bad(c, NOT_A_TRACE, NULL);
     if (!cJSON_IsNumber(ver)) return bad(c, "header has no number", "version");
-    t->version = (int)ver->valuedouble;
-    if (t->version > CORO_TRACE_VERSION || t->version < 1) {
+    /* Compared as a double first: casting 1e300 to int is undefined, and
+     * 1.9 is not version 1. */
+    double vd = ver->valuedouble;
+    if (!(vd >= 1 && vd <= CORO_TRACE_VERSION) || vd != (double)(int)vd) {
         fprintf(stderr,
-                "%s:%lu: trace format version %d is not understood; this coroscope reads "
+                "%s:%lu: trace format version %g is not understood; this coroscope reads "
                 "version %d\n",
-                c->path, c->no, t->version, CORO_TRACE_VERSION);
+                c->path, c->no, vd, CORO_TRACE_VERSION);
         return VZ_BADINPUT;
     }
+    t->version = (int)vd;
     const cJSON *prog = item(o, "program"), *clk = item(o, "clock");
     t->program = strdup(cJSON_IsString(prog) ? prog->valuestring : "?");
     t->logical = cJSON_IsString(clk) && !strcmp(clk->valuestring, "logical");
     return 0;
+}
+
+/* A count of the end record: absent is 0; anything but a whole number from
+ * 0 to 2^53 is bad input (it would print as 18446744073709551610 lost). */
+static int count_of(const line_ctx *c, const cJSON *o, const char *key, uint64_t *out)
+{
+    const cJSON *v = item(o, key);
+    *out = 0;
+    if (!v) return 0;
+    double d = cJSON_IsNumber(v) ? v->valuedouble : -1;
+    if (!(d >= 0 && d <= 9007199254740992.0) || d != (double)(uint64_t)d) {
+        fprintf(stderr, "%s:%lu: end record: \"%s\" must be a whole number from 0 to 2^53\n",
+                c->path, c->no, key);
+        return VZ_BADINPUT;
+    }
+    *out = (uint64_t)d;
+    return 0;
+}
+
+static int end_record(const line_ctx *c, const cJSON *o, vz_trace *t)
+{
+    if (t->ended) return bad(c, "a second end record", NULL);
+    t->ended = true;
+    if (count_of(c, o, "events", &t->end_events)) return VZ_BADINPUT;
+    return count_of(c, o, "dropped", &t->end_dropped);
 }
 
 static void push(vz_trace *t, const coro_trace_ev *ev, unsigned long no)
@@ -362,7 +451,7 @@ int vz_read(const char *path, vz_trace *t, bool progress)
     while ((len = getline(&buf, &cap, f)) > 0) {
         c.no++;
         bool complete = buf[len - 1] == '\n';
-        if (len == 1 && complete) continue; /* blank line */
+        if (len == 1 && complete && c.no > 1) continue; /* blank line (not the header's) */
         arena_reset();
         cJSON *o = cJSON_ParseWithLength(buf, (size_t)len);
         if (!o) {
@@ -373,7 +462,7 @@ int vz_read(const char *path, vz_trace *t, bool progress)
                         path, c.no, t->n);
                 break;
             }
-            rc = bad(&c, "not valid JSON", NULL);
+            rc = bad(&c, c.no == 1 ? NOT_A_TRACE : "not valid JSON", NULL);
             break;
         }
         if (c.no == 1) {
@@ -384,11 +473,8 @@ int vz_read(const char *path, vz_trace *t, bool progress)
         }
         const cJSON *kind = item(o, "kind");
         if (cJSON_IsString(kind) && !strcmp(kind->valuestring, "end")) {
-            const cJSON *e = item(o, "events"), *d = item(o, "dropped");
-            t->ended = true;
-            t->end_events = cJSON_IsNumber(e) ? (uint64_t)e->valuedouble : 0;
-            t->end_dropped = cJSON_IsNumber(d) ? (uint64_t)d->valuedouble : 0;
-            (void)o; /* freed by arena_reset() */
+            rc = end_record(&c, o, t);
+            if (rc) break;
             continue;
         }
         coro_trace_ev ev;

@@ -3,11 +3,17 @@
  * whom, as one picture.
  *
  * Nodes: named coroutines (boxes; main doubled), runtime objects (the
- * context, sockets, timers: ellipses). Edges, each drawn once with a count:
- *   dashed   creates / spawns
- *   bold     awaits, with the continuation drawn back ("returns") on finish
- *   solid    resume transfers, labelled with the cause
- *   dotted   wakes from an object (fd readiness, timer, post, sync object)
+ * context, sockets, timers, channels: ellipses). Edges, each drawn once
+ * with a count:
+ *   dashed grey     creates / spawns
+ *   bold orange     awaits, and the finished child's "finishes, continues"
+ *                   drawn back (open arrowhead)
+ *   solid green     resume transfers labelled with the cause ("hands back"
+ *                   when control returns to the resumer)
+ *   blue            the loop: main runs epoll_wait on it, and it resumes the
+ *                   coroutines whose fd became ready or whose timer fired
+ *   dotted          a channel, lock or other object wakes a coroutine, and
+ *                   what a coroutine waits on
  * --fold merges names that differ only in their numbers (echo#1, echo#2 ->
  * echo#*), and --max-nodes keeps the busiest nodes and says what it left
  * out, because dot's layout time grows fast with nodes and edges.
@@ -30,7 +36,7 @@ typedef struct node {
 typedef struct edge {
     size_t a, b;
     const char *label; /* interned */
-    int style;         /* 0 solid, 1 dashed, 2 bold, 3 dotted, 4 return, 5 waits on */
+    int style;         /* 0 solid, 1 dashed, 2 bold, 3 dotted, 4 continues, 5 waits on, 6 loop */
     uint64_t count;
 } edge;
 
@@ -147,7 +153,7 @@ static const char *cause_label(const coro_trace_ev *ev)
                                     : "ERR");
         return vz_intern(buf);
     }
-    return vz_intern(c);
+    return vz_intern(vz_cause_word(c));
 }
 
 /* The folded name a node stands for, or NULL when it is one coroutine's. */
@@ -182,12 +188,23 @@ int vz_view_graph(const vz_trace *t, const vz_opts *o, FILE *out)
     graph g;
     memset(&g, 0, sizeof g);
     const char *l_creates = vz_intern("creates"), *l_spawns = vz_intern("spawns"),
-               *l_awaits = vz_intern("awaits"), *l_returns = vz_intern("returns");
+               *l_awaits = vz_intern("awaits"), *l_returns = vz_intern("finishes, continues"),
+               *l_runs = vz_intern("runs epoll_wait");
+    /* per thread: the loop (context) whose epoll_wait it ran last */
+    uint64_t *loop = NULL;
+    unsigned threads = 0;
     /* Names can change (rename), so a first pass learns each id's last name
      * and whether it is an object. */
     for (size_t i = 0; i < t->n; i++) vz_model_apply(&m, &t->ev[i]);
     for (size_t i = 0; i < t->n; i++) {
         const coro_trace_ev *ev = &t->ev[i];
+        if (ev->thread >= threads) {
+            unsigned nt = ev->thread + 8;
+            loop = realloc(loop, nt * sizeof *loop);
+            if (!loop) abort();
+            memset(loop + threads, 0, (nt - threads) * sizeof *loop);
+            threads = nt;
+        }
         size_t co = ev->co.id ? node_for(&g, &m, ev->co.id, ev->co.name, o->fold) : 0;
         if (ev->co.id) g.nodes[co].events++;
         switch (ev->kind) {
@@ -220,12 +237,13 @@ int vz_view_graph(const vz_trace *t, const vz_opts *o, FILE *out)
                 if (!strcmp(c, "start") && i > 0 && t->ev[i - 1].kind == CORO_EV_AWAIT &&
                     t->ev[i - 1].to.id == ev->co.id)
                     break;
-                /* Wakes by an object are drawn from the object, below. */
-                if (ev->obj.id && (!strcmp(c, "io") || !strcmp(c, "timer")))
-                    break; /* drawn from its epoll_dispatch or timer event */
-                if (ev->obj.id && !strcmp(c, "wake"))
+                /* The loop resumes what its epoll_wait or timers made ready. */
+                uint64_t lp = loop[ev->thread];
+                if (lp && (!strcmp(c, "io") || !strcmp(c, "timer") || !strcmp(c, "post")))
+                    add_edge(&g, node_for(&g, &m, lp, NULL, o->fold), co, cause_label(ev), 6);
+                else if (ev->obj.id && !strcmp(c, "wake"))
                     add_edge(&g, node_for(&g, &m, ev->obj.id, ev->obj.name, o->fold), co,
-                             cause_label(ev), 3);
+                             vz_intern("woken"), 3);
                 else
                     add_edge(&g, node_for(&g, &m, ev->from.id, ev->from.name, o->fold), co,
                              cause_label(ev), 0);
@@ -233,26 +251,18 @@ int vz_view_graph(const vz_trace *t, const vz_opts *o, FILE *out)
             break;
         case CORO_EV_SUSPEND:
             /* Waiting on a synchronisation object: an edge to the object. */
-            if (ev->obj.id && ev->reason &&
-                (!strcmp(ev->reason, "lock") || !strcmp(ev->reason, "cond") ||
-                 !strcmp(ev->reason, "channel") || !strcmp(ev->reason, "waitgroup"))) {
+            if (ev->obj.id && ev->reason && strcmp(ev->reason, "yield")) {
                 char label[48];
                 snprintf(label, sizeof label, "waits (%s)", ev->reason);
                 add_edge(&g, co, node_for(&g, &m, ev->obj.id, ev->obj.name, o->fold),
                          vz_intern(label), 5);
             }
             break;
-        case CORO_EV_EPOLL_DISPATCH:
-        case CORO_EV_TIMER:
-            if (ev->obj.id)
-                add_edge(&g, node_for(&g, &m, ev->obj.id, ev->obj.name, o->fold), co,
-                         ev->kind == CORO_EV_TIMER
-                             ? vz_intern("timer")
-                             : cause_label(&(coro_trace_ev){.cause = "io",
-                                                            .fd = ev->fd,
-                                                            .events = ev->events,
-                                                            .has = CORO_EVH_FD}),
-                         3);
+        case CORO_EV_EPOLL_WAIT:
+            if (ev->obj.id) {
+                loop[ev->thread] = ev->obj.id;
+                add_edge(&g, co, node_for(&g, &m, ev->obj.id, ev->obj.name, o->fold), l_runs, 6);
+            }
             break;
         default:
             break;
@@ -314,7 +324,8 @@ int vz_view_graph(const vz_trace *t, const vz_opts *o, FILE *out)
                                    "style=bold, penwidth=2, color=\"#b06000\"",
                                    "style=dotted, color=\"#2040a0\"",
                                    "style=dashed, color=\"#b06000\", arrowhead=empty",
-                                   "style=dotted, color=\"#a02020\", arrowhead=open"};
+                                   "style=dotted, color=\"#a02020\", arrowhead=open",
+                                   "style=solid, penwidth=1.5, color=\"#2040a0\""};
     for (size_t i = 0; i < g.ne; i++) {
         edge *e = &g.edges[i];
         if (!g.nodes[e->a].kept || !g.nodes[e->b].kept) continue;
@@ -351,7 +362,17 @@ int vz_view_graph(const vz_trace *t, const vz_opts *o, FILE *out)
         vz_dot_str(out, note, 200);
         fprintf(out, "];\n");
     }
+    fprintf(out, "  legend [shape=note, fontsize=9, label=\"how to read it\\l"
+                 "green: control passes (resume), with its cause;\\l"
+                 "  hands back = the coroutine it resumed suspended or finished\\l"
+                 "bold orange: awaits; open arrow back: the child finished and\\l"
+                 "  its awaiter continues\\l"
+                 "blue: the event loop: epoll_wait, and the resumes it makes\\l"
+                 "dotted: what a coroutine waits on, and who wakes it\\l"
+                 "dashed grey: creates or spawns\\l"
+                 "ellipses: runtime objects (loop, sockets, channels, timers)\\l\"];\n");
     fprintf(out, "}\n");
+    free(loop);
     free(g.nodes);
     free(g.edges);
     free(g.eslot);

@@ -1,8 +1,10 @@
 /*
  * view_stats.c - `coroscope stats`: one row per coroutine: how often it
- * ran, for how long, how long it waited, and its longest run without
- * suspending. A coroutine that holds the thread long starves every other
- * coroutine on it; those over the threshold are flagged.
+ * ran, for how long, how long it waited, how long its thread was blocked
+ * in epoll_wait while it ran the loop (a thread's main: that is waiting for
+ * the kernel, not running), and its longest run without suspending. A
+ * coroutine that holds the thread long starves every other coroutine on
+ * it; those over the threshold are flagged, main included.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -30,17 +32,25 @@ int vz_view_stats(const vz_trace *t, const vz_opts *o, FILE *out)
     qsort(rows, n, sizeof *rows, by_run);
     const char *unit = t->logical ? "ticks" : "us";
     double div = t->logical ? 1.0 : 1000.0;
-    fprintf(out, "%-24s %8s %12s %12s %12s %8s  %s\n", "coroutine", "resumes", "running",
-            "suspended", "longest run", "state", "");
+    char h_run[32], h_susp[32], h_epoll[32], h_long[32];
+    snprintf(h_run, sizeof h_run, "running %s", unit);
+    snprintf(h_susp, sizeof h_susp, "suspended %s", unit);
+    snprintf(h_epoll, sizeof h_epoll, "epoll_wait %s", unit);
+    snprintf(h_long, sizeof h_long, "longest run %s", unit);
+    fprintf(out, "%-24s %8s %14s %14s %15s %16s %9s  %s\n", "coroutine", "resumes", h_run, h_susp,
+            h_epoll, h_long, "state", "");
     size_t hogs = 0;
     for (size_t i = 0; i < n; i++) {
         vz_coro *c = &rows[i];
-        bool hog = !t->logical && c->longest_run_ns > HOG_NS && c->created_by;
+        /* A long run holds the thread: every other coroutine on it waits.
+         * Time blocked in epoll_wait is not running (it is its own column). */
+        bool hog = !t->logical && c->longest_run_ns > HOG_NS;
         hogs += hog;
-        fprintf(out, "%-24.24s %8llu %12.1f %12.1f %12.1f %8s  %s\n", c->name,
+        fprintf(out, "%-24.24s %8llu %14.1f %14.1f %15.1f %16.1f %9s  %s\n", c->name,
                 (unsigned long long)c->resumes, (double)c->run_ns / div,
-                (double)c->suspended_ns / div, (double)c->longest_run_ns / div,
-                vz_state_name(c->state), hog ? "<- held the thread > 10 ms" : "");
+                (double)c->suspended_ns / div, (double)c->epoll_ns / div,
+                (double)c->longest_run_ns / div, vz_state_name(c->state),
+                hog ? "<- held the thread > 10 ms" : "");
     }
     /* Per thread: which worker ran what, and the steals (scheduler runs). */
     unsigned maxth = 0;
@@ -61,7 +71,8 @@ int vz_view_stats(const vz_trace *t, const vz_opts *o, FILE *out)
         free(res);
         free(steals);
     }
-    fprintf(out, "(times in %s; %zu coroutines", unit, n);
+    fprintf(out, "(times in %s; %zu coroutines",
+            t->logical ? "ticks of the logical clock" : "microseconds", n);
     if (hogs) fprintf(out, ", %zu held the thread longer than 10 ms", hogs);
     uint64_t lost = 0;
     for (size_t i = 0; i < t->ngaps; i++) lost += t->gaps[i].count;

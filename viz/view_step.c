@@ -5,7 +5,7 @@
  * --script "n n b j 10 q"):
  *   n [K]      next (K events)          b [K]   back
  *   j N        jump to event seq N      c NAME  next event of coroutine NAME
- *   q          quit                     h       help
+ *   C NAME     previous event of NAME   q       quit        h   help
  */
 #include <stdlib.h>
 #include <string.h>
@@ -24,11 +24,10 @@ static void show(const vz_trace *t, size_t i, const vz_opts *o, FILE *out)
     vz_print_frame(t, i, out, o->color ? CORO_FMT_COLOR : 0);
 }
 
-static size_t find_seq(const vz_trace *t, uint64_t seq)
+static bool about(const coro_trace_ev *ev, const char *name)
 {
-    size_t i = 0;
-    while (i + 1 < t->n && t->ev[i + 1].seq <= seq) i++;
-    return i;
+    return (ev->co.name && !strcmp(ev->co.name, name)) ||
+           (ev->from.name && !strcmp(ev->from.name, name));
 }
 
 /* One command; returns false on quit. */
@@ -43,20 +42,31 @@ static bool command(const vz_trace *t, size_t *i, char *cmd, FILE *out)
         *i = *i + (size_t)k < t->n ? *i + (size_t)k : t->n - 1;
     else if (!strcmp(cmd, "b"))
         *i = *i >= (size_t)k ? *i - (size_t)k : 0;
-    else if (!strcmp(cmd, "j") && arg)
-        *i = find_seq(t, strtoull(arg, NULL, 10));
-    else if (!strcmp(cmd, "c") && arg) {
+    else if (!strcmp(cmd, "j") && arg) {
+        char *end;
+        unsigned long long seq = strtoull(arg, &end, 10);
+        if (*end || seq < t->ev[0].seq || seq > t->ev[t->n - 1].seq)
+            fprintf(out, "(no event %s: this trace has events %llu to %llu)\n", arg,
+                    (unsigned long long)t->ev[0].seq, (unsigned long long)t->ev[t->n - 1].seq);
+        else
+            *i = vz_find_seq(t, seq);
+    } else if (!strcmp(cmd, "c") && arg) {
         size_t j = *i + 1;
-        while (j < t->n && !((t->ev[j].co.name && !strcmp(t->ev[j].co.name, arg)) ||
-                             (t->ev[j].from.name && !strcmp(t->ev[j].from.name, arg))))
-            j++;
+        while (j < t->n && !about(&t->ev[j], arg)) j++;
         if (j < t->n)
             *i = j;
         else
             fprintf(out, "(no later event of %s)\n", arg);
+    } else if (!strcmp(cmd, "C") && arg) {
+        size_t j = *i;
+        while (j > 0 && !about(&t->ev[j - 1], arg)) j--;
+        if (j > 0)
+            *i = j - 1;
+        else
+            fprintf(out, "(no earlier event of %s)\n", arg);
     } else {
         fprintf(out, "commands: n [K] next, b [K] back, j N jump to seq N, c NAME next event of "
-                     "NAME, q quit\n");
+                     "NAME, C NAME previous event of NAME, q quit\n");
         return true;
     }
     return true;
@@ -73,11 +83,11 @@ int vz_view_step(const vz_trace *t, const vz_opts *o, FILE *out)
         for (char *tok = strtok_r(s, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
             char cmd[256];
             snprintf(cmd, sizeof cmd, "%s", tok);
-            if (strchr("nbjc", tok[0]) && !tok[1]) {
+            if (strchr("nbjcC", tok[0]) && !tok[1]) {
                 char *peek = save;
                 while (peek && *peek == ' ') peek++;
-                bool takes =
-                    tok[0] == 'j' || tok[0] == 'c' || (peek && *peek >= '0' && *peek <= '9');
+                bool takes = tok[0] == 'j' || tok[0] == 'c' || tok[0] == 'C' ||
+                             (peek && *peek >= '0' && *peek <= '9');
                 if (takes) {
                     char *argtok = strtok_r(NULL, " ", &save);
                     if (argtok) snprintf(cmd, sizeof cmd, "%s %s", tok, argtok);
@@ -93,7 +103,7 @@ int vz_view_step(const vz_trace *t, const vz_opts *o, FILE *out)
     char *line = NULL;
     size_t cap = 0;
     for (;;) {
-        fprintf(out, "\n(n/b/j N/c NAME/q) > ");
+        fprintf(out, "\n(n/b/j N/c NAME/C NAME/q) > ");
         fflush(out);
         if (getline(&line, &cap, stdin) <= 0) break;
         line[strcspn(line, "\n")] = 0;

@@ -44,8 +44,11 @@ typedef struct vz_trace {
 int vz_read(const char *path, vz_trace *t, bool progress);
 void vz_free(vz_trace *t);
 
-/* Interned strings live until the program ends. */
+/* Interned strings live until the program ends; invalid UTF-8 is
+ * replaced by U+FFFD, so every string a view sees is valid UTF-8. */
 const char *vz_intern(const char *s);
+bool vz_utf8_valid(const char *s);
+char *vz_utf8_clean(const char *s); /* malloc'd copy with U+FFFD for bad bytes */
 
 /* ---- the model ---- */
 
@@ -67,6 +70,17 @@ typedef struct vz_coro {
     uint64_t last_ts;
     bool is_object; /* a runtime object (context, socket, timer) rather than a coroutine */
     const char *obj_kind;
+    /* while suspended: the structured fields of the suspend (reason, fd when
+     * the event has one, the object waited on) */
+    const char *reason;
+    int fd; /* -1: none */
+    uint64_t wait_obj;
+    /* time the thread spent blocked in epoll_wait while this coroutine (a
+     * thread's main, the loop) was the one running: not running time */
+    uint64_t epoll_ns, epoll_waits;
+    size_t ready_mark;  /* frame: its place in the ready queue + 1, 0 = none */
+    uint64_t handed_to; /* the `to` of its latest suspend or finish, until it runs */
+    uint64_t last_seq;  /* seq of its latest event */
 } vz_coro;
 
 typedef struct vz_model {
@@ -74,14 +88,24 @@ typedef struct vz_model {
     size_t n, cap;
     size_t *slot; /* open-addressing hash: id -> index + 1 */
     size_t slots;
+    uint64_t *thread_ts; /* per thread: ts of its latest event */
+    unsigned threads;
 } vz_model;
 
 void vz_model_init(vz_model *m);
 void vz_model_free(vz_model *m);
 vz_coro *vz_model_get(vz_model *m, uint64_t id, const char *name);
 vz_coro *vz_model_find(const vz_model *m, uint64_t id);
-/* Apply one event to the model (states, names, counters). */
+/* Apply one event to the model (states, names, counters). Survives any
+ * sequence of events, possible or not (check reports the impossible ones). */
 void vz_model_apply(vz_model *m, const coro_trace_ev *ev);
+/* Does the await chain starting at `from` (who `from` awaits, who that one
+ * awaits, ...) reach `target`? Follows at most VZ_MAX_CHAIN links. */
+#define VZ_MAX_CHAIN 4096
+bool vz_await_reaches(const vz_model *m, uint64_t from, uint64_t target);
+/* When an epoll_wait event ends a wait: the ts the wait began (the previous
+ * event on its thread), from a model that has not applied it yet. */
+uint64_t vz_wait_start(const vz_model *m, const coro_trace_ev *ev);
 
 /* ---- DOT ---- */
 
@@ -130,6 +154,8 @@ int vz_tutorial(int argc, char **argv, const char *self, bool has_html);
 /* The state of the run after event index upto: the event, every live
  * coroutine and what it waits for, the ready queue, the await chains. */
 void vz_print_frame(const vz_trace *t, size_t upto, FILE *out, unsigned fmt_flags);
+/* Index of the last event whose seq is at most seq (0 when none is). */
+size_t vz_find_seq(const vz_trace *t, uint64_t seq);
 
 const char *vz_state_name(vz_state s);
 
@@ -137,6 +163,12 @@ const char *vz_state_name(vz_state s);
  * a folded node (folded = its folded name) "f" and a hash of that name, so
  * that a page can find the node that draws a coroutine. */
 void vz_graph_node_id(uint64_t id, const char *folded, char *buf, size_t cap);
+
+/* words.c: what a resume's or wake's cause is called in every view
+ * ("return" -> "hands back", "continuation" -> "continues awaiter"). */
+const char *vz_cause_word(const char *cause);
+/* "20 ms", "1.5 s", "340 us" */
+void vz_duration(uint64_t ns, char *buf, size_t cap);
 
 /* "echo#12" -> "echo#*": digits runs folded, for --fold. Interned. */
 const char *vz_fold_name(const char *name);

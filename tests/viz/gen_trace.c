@@ -34,7 +34,11 @@ static void weird(void)
                            "bad\xff\xfe bytes",
                            big,
                            "record|{a|b}",
-                           "\"; digraph evil { x }; \""};
+                           "\"; digraph evil { x }; \"",
+                           "esc\x1b[31mred\x1b[0m",
+                           "c1\xc2\x9b"
+                           "2J csi",
+                           "tab\there\rcr"};
     ev(CORO_EV_CREATE, 1, "main", 0, NULL, NULL);
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
         uint64_t id = 2 + i;
@@ -68,14 +72,35 @@ static void echo(long n)
         e = (coro_trace_ev){.kind = CORO_EV_EPOLL_WAIT,
                             .co = {1, "main"},
                             .timeout_ms = 1000,
-                            .nready = 1,
+                            .nready = 2,
                             .wait = ++wait,
                             .has = CORO_EVH_TIMEOUT | CORO_EVH_NREADY | CORO_EVH_WAIT};
         coro_trace_emit(&e);
-        ev(CORO_EV_RESUME, 3, "listener", 1, "main", "io");
+        e = (coro_trace_ev){.kind = CORO_EV_EPOLL_DISPATCH,
+                            .co = {3, "listener"},
+                            .obj = {2, "acceptor[0.0.0.0:8899]"},
+                            .obj_kind = "acceptor",
+                            .fd = 3,
+                            .events = 1,
+                            .wait = wait,
+                            .has = CORO_EVH_FD | CORO_EVH_EVENTS | CORO_EVH_WAIT};
+        coro_trace_emit(&e);
+        e.kind = CORO_EV_RESUME;
+        e.from = (coro_trace_ref){1, "main"};
+        e.to = e.co;
+        e.cause = "io";
+        e.obj_kind = NULL;
+        coro_trace_emit(&e);
         ev(CORO_EV_CREATE, co, name, 3, "listener", NULL);
         e = (coro_trace_ev){
             .kind = CORO_EV_SPAWN, .co = {co, name}, .by = {3, "listener"}, .cause = "start"};
+        coro_trace_emit(&e);
+        e = (coro_trace_ev){.kind = CORO_EV_SUSPEND,
+                            .co = {3, "listener"},
+                            .reason = "io",
+                            .detail = "accept",
+                            .obj = {2, "acceptor[0.0.0.0:8899]"},
+                            .to = {1, "main"}};
         coro_trace_emit(&e);
         ev(CORO_EV_RESUME, 1, "main", 3, "listener", "return");
         ev(CORO_EV_RESUME, co, name, 1, "main", "start");

@@ -3,7 +3,13 @@
  * a JSON object with a traceEvents array whose every element has the
  * trace-event keys Perfetto needs (ph, name, pid, tid, ts; dur on "X").
  *   json_check FILE   prints counts per phase, exits 1 on any problem
+ * and checks that every flow event binds to a slice under the Trace Event
+ * Format's rules, as Perfetto applies them: a flow start ("s") and a flow
+ * end with "bp":"e" bind to the slice enclosing their time on their track
+ * (pid, tid); a flow end without it binds to the next slice that begins on
+ * its track at or after its time. An unbound flow is not drawn.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +59,35 @@ int main(int argc, char **argv)
         count[(unsigned char)ph->valuestring[0] & 127]++;
         i++;
     }
+    /* Binding: a linear scan per flow event is enough for test traces. */
+    int unbound = 0;
+    cJSON_ArrayForEach(e, evs)
+    {
+        const char *ph = cJSON_GetObjectItemCaseSensitive(e, "ph")->valuestring;
+        if (strcmp(ph, "s") && strcmp(ph, "f")) continue;
+        double ts = cJSON_GetObjectItemCaseSensitive(e, "ts")->valuedouble;
+        double tid = cJSON_GetObjectItemCaseSensitive(e, "tid")->valuedouble;
+        const cJSON *bp = cJSON_GetObjectItemCaseSensitive(e, "bp");
+        bool enclosing = !strcmp(ph, "s") || (cJSON_IsString(bp) && !strcmp(bp->valuestring, "e"));
+        bool bound = false;
+        const cJSON *x;
+        cJSON_ArrayForEach(x, evs)
+        {
+            if (strcmp(cJSON_GetObjectItemCaseSensitive(x, "ph")->valuestring, "X") ||
+                cJSON_GetObjectItemCaseSensitive(x, "tid")->valuedouble != tid)
+                continue;
+            double xs = cJSON_GetObjectItemCaseSensitive(x, "ts")->valuedouble;
+            double xd = cJSON_GetObjectItemCaseSensitive(x, "dur")->valuedouble;
+            if (enclosing ? (xs <= ts && ts <= xs + xd) : xs >= ts) bound = true;
+        }
+        if (!bound) {
+            char *s = cJSON_PrintUnformatted(e);
+            fprintf(stderr, "%s: flow event binds to no slice: %s\n", argv[1], s);
+            free(s);
+            unbound++;
+        }
+    }
+    if (unbound) return 1;
     printf("%d events: %ld slices, %ld flow starts, %ld flow ends, %ld tracks\n", i, count['X'],
            count['s'], count['f'], count['M']);
     cJSON_Delete(root);

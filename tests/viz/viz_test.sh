@@ -83,6 +83,11 @@ big)
   "$cs" step --script "j 900000 n b q" "$work/big.jsonl" > /dev/null || fail "step"
   "$cs" log --coro 'echo#77' "$work/big.jsonl" | grep -q "echo#77" || fail "log --coro"
   "$cs" perfetto "$work/big.jsonl" > /dev/null || fail "perfetto"
+  # Options that once made views quadratic (152 s for seq --to 1000000).
+  t0=$(date +%s.%N)
+  "$cs" seq --to 1000000 "$work/big.jsonl" > /dev/null || fail "seq --to"
+  "$cs" states --max-nodes 20000 "$work/big.jsonl" > /dev/null || fail "states --max-nodes"
+  echo "seq --to 1000000 and states --max-nodes 20000: $(awk "BEGIN{print $(date +%s.%N) - $t0}") s"
   echo "all views finished on $n lines in $(awk "BEGIN{print $(date +%s.%N) - $start}") s" ;;
 perfetto)
   for f in "$src"/tests/golden/expected/*.jsonl "$here/traces/gap.jsonl"; do
@@ -90,7 +95,10 @@ perfetto)
     "$prog" "$work/p.json" > "$work/counts" || fail "perfetto output of $f does not parse back"
   done
   "$cs" perfetto "$src/tests/golden/expected/await.jsonl" > "$work/p.json"
-  "$prog" "$work/p.json" | grep -q " 4 flow starts" || fail "await trace: want 2 await flows + 2 continuations: $("$prog" "$work/p.json")" ;;
+  "$prog" "$work/p.json" | grep -q " 4 flow starts" || fail "await trace: want 2 await flows + 2 continuations: $("$prog" "$work/p.json")"
+  "$cs" perfetto "$src/tests/golden/expected/echo_unix.jsonl" > "$work/p.json"
+  grep -q '"name":"epoll_wait (no timeout) -> 2 ready"' "$work/p.json" || fail "no epoll_wait slice"
+  grep -q '"ph":"X","name":"main","pid":1,"tid":1,"ts":1,' "$work/p.json" || fail "main's first run has no slice" ;;
 states)
   for f in "$src"/tests/golden/expected/*.jsonl; do dot_ok states "$f"; dot_ok states --fold "$f"; done
   "$cs" states "$src/tests/golden/expected/pingpong.jsonl" > "$work/s.dot"
@@ -100,7 +108,7 @@ step)
   "$cs" step --script "n n b j 9 c parent q" "$f" > "$work/out" || fail "step exit $?"
   grep -q "\[event 3 of 21\]" "$work/out" || fail "n n did not reach event 3"
   grep -q "> j 9" "$work/out" || fail "jump not echoed"
-  grep -A3 "> c parent" "$work/out" | grep -q "child#1 -> parent" || fail "c parent did not find parent's next event"
+  grep -A5 "> c parent" "$work/out" | grep -q ">> .*child#1 -> parent" || fail "c parent did not find parent's next event"
   grep -q "parent -> awaits child#1" "$work/out" || fail "await chain not shown"
   "$cs" step --script "n n n" "$here/traces/gap.jsonl" | grep -q "5 events lost" || fail "no gap marker in step" ;;
 golden_dot)
@@ -141,5 +149,77 @@ predict)
   printf 'main parent\n' > "$work/bad.txt"
   "$cs" predict "$d/predict-await.jsonl" "$work/bad.txt" 2> "$work/err"; [ $? -eq 2 ] || fail "bad prediction line"
   grep -q 'bad.txt:1: expected "FROM -> TO"' "$work/err" || fail "$(cat "$work/err")" ;;
+relations)
+  # check catches every relation the format states; every other view survives
+  # the same impossible trace (and each crash the fuzzer once found).
+  f=$here/traces/relations.jsonl
+  "$cs" check "$f" > "$work/out"; rc=$?
+  [ $rc -eq 4 ] || fail "check exit $rc, want 4"
+  for want in "relations.jsonl:4: seq 3: resume names other as \`to\` but a as \`co\`" \
+              "seq 4: a awaits itself" "seq 10: c awaits b, which (through its awaits) awaits c: a cycle" \
+              "seq 13: main handed control to b (seq 12), but a runs" \
+              "seq 14: a finishes into main, which does not await it" \
+              "seq 15: main continues after a finished, but it did not await it" \
+              "seq 18: epoll_wait #1 reported 1 ready, but this is dispatch 2" \
+              "seq 19: time goes backwards on t1 (12 after 18)" \
+              "seq 19: resume of b with cause io has no fd"; do
+    grep -qF -- "$want" "$work/out" || fail "check misses '$want': $(cat "$work/out")"
+  done
+  for g in "$f" "$here/traces/violations.jsonl" "$here"/fuzz/regress/*.jsonl; do
+    for v in graph states; do "$cs" $v -o "$work/v.svg" "$g" || fail "$v -o svg on $g exit $?"; done
+    "$cs" seq -o "$work/v.svg" "$g" || fail "seq -o svg (neato) on $g exit $?"
+    "$cs" perfetto "$g" > "$work/p.json" || fail "perfetto on $g"
+    "$prog" "$work/p.json" > /dev/null || fail "perfetto output of $g"
+    for v in log stats; do "$cs" $v "$g" > /dev/null || fail "$v on $g exit $?"; done
+    "$cs" frame 1 "$g" > /dev/null || fail "frame on $g"
+    "$cs" step --script "n n n b c a C a q" "$g" > /dev/null || fail "step on $g"
+  done
+  "$cs" frame 11 "$f" | grep -q "b -> awaits c -> awaits b  (a cycle: it can never finish)" || fail "frame does not show the cycle" ;;
+hostile)
+  # Names with newlines, ESC sequences, C1 controls and invalid bytes: one
+  # log line per event (live CORO_LOG and coroscope log), nothing a terminal
+  # acts on, valid JSON and UTF-8 from perfetto.
+  CORO_LOG="$work/live.log" "$gen" weird "$work/w.jsonl" || fail "gen"
+  events=$(($(wc -l < "$work/w.jsonl") - 2))
+  [ "$(wc -l < "$work/live.log")" -eq $((events + 1)) ] || fail "CORO_LOG: $(wc -l < "$work/live.log") lines for $events events"
+  "$cs" log "$work/w.jsonl" > "$work/log" || fail "log"
+  [ "$(wc -l < "$work/log")" -eq $((events + 1)) ] || fail "coroscope log: $(wc -l < "$work/log") lines for $events events"
+  for l in "$work/live.log" "$work/log"; do
+    ! LC_ALL=C grep -q $'\x1b' "$l" || fail "$l: an ESC reaches the terminal"
+    ! LC_ALL=C grep -q $'\xc2\x9b' "$l" || fail "$l: a C1 CSI reaches the terminal"
+    grep -qF 'esc\x1b[31mred' "$l" || fail "$l: the ESC is not shown escaped"
+    grep -qF 'new\nline' "$l" || fail "$l: the newline is not shown escaped"
+  done
+  printf '{"kind":"header","format":"coroscope-trace","version":1}\n{"seq":1,"ts":1,"kind":"create","thread":1,"co":1,"co_name":"raw \xff\xfe bytes"}\n' > "$work/raw.jsonl"
+  for g in "$work/w.jsonl" "$work/raw.jsonl"; do
+    "$cs" perfetto "$g" > "$work/p.json" || fail "perfetto $g"
+    "$prog" "$work/p.json" > /dev/null || fail "perfetto output of $g"
+    iconv -f UTF-8 -t UTF-8 "$work/p.json" > /dev/null || fail "perfetto output of $g is not UTF-8"
+  done
+  "$cs" log "$work/raw.jsonl" | grep -q $'raw \xef\xbf\xbd\xef\xbf\xbd bytes' || fail "invalid bytes are not U+FFFD" ;;
+loop)
+  # The event loop is visible: time in epoll_wait, who runs it, what it woke.
+  f=$src/tests/golden/expected/echo_unix.jsonl
+  "$cs" stats "$f" > "$work/stats"
+  grep -q "epoll_wait ticks" "$work/stats" || fail "no epoll_wait column: $(cat "$work/stats")"
+  awk '$1=="main"{exit !($5==5.0)}' "$work/stats" || fail "main's 5 ticks in epoll_wait: $(cat "$work/stats")"
+  "$cs" frame 14 "$f" | grep -q "^main: in epoll_wait (wait #1), no timeout, 2 fds watched" || fail "frame 14: $("$cs" frame 14 "$f")"
+  "$cs" frame 15 "$f" | grep -q "^main: back from epoll_wait #1 (no timeout): 2 fds ready" || fail "frame 15"
+  "$cs" frame 7 "$src/tests/golden/expected/await.jsonl" > "$work/fr"
+  grep -q "^     19 |     coro_await(a, &ra);" "$work/fr" || fail "frame shows no source text: $(cat "$work/fr")"
+  grep -q "^>>     7 " "$work/fr" || fail "frame does not mark its event among the log lines"
+  "$cs" frame 56 "$src/tests/golden/expected/await.jsonl" 2> "$work/err"; rc=$?
+  [ $rc -eq 1 ] || fail "frame 56 of 21 events exit $rc, want 1"
+  grep -q "has events 1 to 21; there is no event 56" "$work/err" || fail "$(cat "$work/err")"
+  "$cs" step --script "j 25 C echo#1 q" "$f" | grep -A6 "> C echo#1" | grep -q ">>    21 " || fail "C NAME does not step back"
+  "$cs" log --fd 10 "$f" > "$work/log"
+  grep -q "20  t1  < suspend  echo#1 on recv fd=10" "$work/log" || fail "log --fd 10 lacks the suspend waiting on it: $(cat "$work/log")"
+  "$cs" log "$f" | grep -A1 "epoll_wait timeout none -> 2 ready   (wait #1)" | grep -q "(2 ready, 1 dispatched: the other had no coroutine waiting" || fail "2 ready, 1 dispatch not explained"
+  "$cs" seq "$f" > "$work/seq.dot"
+  grep -q 'in epoll_wait -> 2 ready' "$work/seq.dot" || fail "seq has no epoll_wait"
+  grep -q 'legend \[shape=note' "$work/seq.dot" || fail "seq has no legend"
+  "$cs" graph "$f" > "$work/g.dot"
+  grep -q 'label="runs epoll_wait x 5"' "$work/g.dot" || fail "graph: main does not run the loop"
+  grep -q 'label="fd 10 IN x 2"' "$work/g.dot" || fail "graph: the loop does not resume echo#1" ;;
 *) fail "unknown case $case_" ;;
 esac

@@ -17,6 +17,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "coro/trace.h"
@@ -233,6 +234,50 @@ static void describe(line *l, const coro_trace_ev *ev)
     }
 }
 
+/* Appends s with what a terminal would act on made visible: a newline in
+ * a name would split the event over two lines, an ESC would reach the
+ * terminal. C0 controls and DEL become \n, \t, \r or \xHH, and so do the
+ * C1 controls (U+0080..U+009F, as UTF-8: 0xC2 0x80..0x9F). */
+static void add_escaped(line *l, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        unsigned c = *p;
+        if (c == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+            add(l, "\\u%04x", p[1]);
+            p++;
+        } else if (c == '\n') {
+            add(l, "\\n");
+        } else if (c == '\t') {
+            add(l, "\\t");
+        } else if (c == '\r') {
+            add(l, "\\r");
+        } else if (c < 0x20 || c == 0x7f) {
+            add(l, "\\x%02x", c);
+        } else {
+            if (l->len + 1 < l->cap) l->buf[l->len] = (char)c, l->buf[l->len + 1] = 0;
+            l->len++;
+        }
+    }
+}
+
+/* The sentence of an event, with the names and texts it quotes escaped. */
+static void describe_escaped(line *l, const coro_trace_ev *ev)
+{
+    char small[512];
+    line d = {small, sizeof small, 0, 0};
+    describe(&d, ev);
+    if (d.len < sizeof small) {
+        add_escaped(l, small);
+        return;
+    }
+    char *big = malloc(d.len + 1);
+    if (!big) return; /* out of memory: the line keeps its prefix */
+    line b = {big, d.len + 1, 0, 0};
+    describe(&b, ev);
+    add_escaped(l, big);
+    free(big);
+}
+
 #define SOURCE_COLUMN 96
 
 size_t coro_trace_format(const coro_trace_ev *ev, char *buf, size_t cap, unsigned flags)
@@ -256,14 +301,15 @@ size_t coro_trace_format(const coro_trace_ev *ev, char *buf, size_t cap, unsigne
     if (color) esc(&l, colour(ev->kind));
     add(&l, "%c %-9s%s", glyphs[k] ? glyphs[k] : ' ', kn, strlen(kn) >= 9 ? " " : "");
     if (color) esc(&l, "\033[0m");
-    describe(&l, ev);
+    describe_escaped(&l, ev);
     if (ev->file) {
         const char *base = strrchr(ev->file, '/');
         base = base ? base + 1 : ev->file;
         size_t col = l.len - l.hidden;
         add(&l, "%*s", col + 2 < SOURCE_COLUMN ? (int)(SOURCE_COLUMN - col) : 2, "");
         if (color) esc(&l, "\033[2m");
-        add(&l, "%s:%d", base, ev->line);
+        add_escaped(&l, base);
+        add(&l, ":%d", ev->line);
         if (color) esc(&l, "\033[0m");
     }
     return l.len;
