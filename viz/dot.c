@@ -32,6 +32,12 @@ void vz_dot_esc(FILE *f, const char *s, size_t max)
             fputs("\\n", f);
         } else if (c < 0x20 || c == 0x7f) {
             continue;
+        } else if (c >= 0x80) {
+            /* whole characters only: a label cut by snprintf stays UTF-8 */
+            size_t n = vz_utf8_seq(p);
+            if (!n) continue;
+            fwrite(p, 1, n, f);
+            p += n - 1;
         } else {
             putc((int)c, f);
         }

@@ -70,7 +70,7 @@ const char *vz_intern(const char *s)
 
 /* Length of the valid UTF-8 sequence at p (1-4), or 0 when it is not one
  * (overlong forms, surrogates and code points past U+10FFFF included). */
-static size_t utf8_len(const unsigned char *p)
+size_t vz_utf8_seq(const unsigned char *p)
 {
     unsigned c = p[0];
     if (c < 0x80) return 1;
@@ -92,11 +92,27 @@ bool vz_utf8_valid(const char *s)
             p++;
             continue;
         }
-        size_t n = utf8_len(p);
+        size_t n = vz_utf8_seq(p);
         if (!n) return false;
         p += n;
     }
     return true;
+}
+
+void vz_utf8_trim(char *s)
+{
+    /* Drop a sequence cut short at the end (by snprintf, say). */
+    size_t n = strlen(s), k = n;
+    while (k > 0 && n - k < 4 && ((unsigned char)s[k - 1] & 0xc0) == 0x80) k--;
+    if (k > 0 && (unsigned char)s[k - 1] >= 0xc0 && !vz_utf8_seq((unsigned char *)s + k - 1))
+        s[k - 1] = 0;
+}
+
+const char *vz_clip(const char *s, size_t max, char *buf, size_t cap)
+{
+    snprintf(buf, cap < max + 1 ? cap : max + 1, "%s", s ? s : "?");
+    vz_utf8_trim(buf);
+    return buf;
 }
 
 char *vz_utf8_clean(const char *s)
@@ -104,7 +120,7 @@ char *vz_utf8_clean(const char *s)
     char *out = malloc(strlen(s) * 3 + 1), *o = out;
     if (!out) abort();
     for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        size_t n = utf8_len(p);
+        size_t n = vz_utf8_seq(p);
         if (n) {
             memcpy(o, p, n);
             o += n;
@@ -368,7 +384,7 @@ static int header(const line_ctx *c, const cJSON *o, vz_trace *t)
     }
     t->version = (int)vd;
     const cJSON *prog = item(o, "program"), *clk = item(o, "clock");
-    t->program = strdup(cJSON_IsString(prog) ? prog->valuestring : "?");
+    t->program = vz_utf8_clean(cJSON_IsString(prog) ? prog->valuestring : "?");
     t->logical = cJSON_IsString(clk) && !strcmp(clk->valuestring, "logical");
     return 0;
 }

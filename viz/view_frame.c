@@ -60,6 +60,7 @@ static void log_line(const vz_trace *t, size_t i, FILE *out, unsigned flags, con
     char line[1024];
     size_t n = coro_trace_format(&t->ev[i], line, sizeof line,
                                  flags | (t->logical ? CORO_FMT_LOGICAL : 0));
+    if (n >= sizeof line) vz_utf8_trim(line);
     fprintf(out, "%s%s%s\n", mark, line, n >= sizeof line ? "..." : "");
 }
 
@@ -215,8 +216,11 @@ void vz_print_frame(const vz_trace *t, size_t upto, FILE *out, unsigned fmt_flag
     if (at->file) {
         char text[512];
         fprintf(out, "source: %s:%d", at->file, at->line);
-        if (source_text(t, at->file, at->line, text, sizeof text))
-            fprintf(out, "\n  %5d | %s", at->line, text);
+        if (source_text(t, at->file, at->line, text, sizeof text)) {
+            char *clean = vz_utf8_clean(text); /* a source file need not be UTF-8 */
+            fprintf(out, "\n  %5d | %s", at->line, clean);
+            free(clean);
+        }
         fprintf(out, "\n");
     }
     fprintf(out, "\n");
@@ -230,12 +234,15 @@ void vz_print_frame(const vz_trace *t, size_t upto, FILE *out, unsigned fmt_flag
         if (c->state == VZ_SUSPENDED && c->awaiting) {
             vz_coro *a = vz_model_find(&m, c->awaiting);
             snprintf(buf, sizeof buf, "await %s", a ? a->name : "?");
+            vz_utf8_trim(buf);
             w = buf;
         } else if (c->state == VZ_SUSPENDED && c->waiting) {
             w = c->waiting;
         }
-        fprintf(out, "%-6llu %-24.24s %-10s %s%s\n", (unsigned long long)c->id, c->name,
-                vz_state_name(c->state), w, c->state == VZ_RUNNING ? "  <- running" : "");
+        char clip[32];
+        fprintf(out, "%-6llu %-24s %-10s %s%s\n", (unsigned long long)c->id,
+                vz_clip(c->name, 24, clip, sizeof clip), vz_state_name(c->state), w,
+                c->state == VZ_RUNNING ? "  <- running" : "");
     }
     fprintf(out, "\nready queue:");
     size_t shown = 0;

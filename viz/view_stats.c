@@ -46,9 +46,10 @@ int vz_view_stats(const vz_trace *t, const vz_opts *o, FILE *out)
          * Time blocked in epoll_wait is not running (it is its own column). */
         bool hog = !t->logical && c->longest_run_ns > HOG_NS;
         hogs += hog;
-        fprintf(out, "%-24.24s %8llu %14.1f %14.1f %15.1f %16.1f %9s  %s\n", c->name,
-                (unsigned long long)c->resumes, (double)c->run_ns / div,
-                (double)c->suspended_ns / div, (double)c->epoll_ns / div,
+        char clip[32];
+        fprintf(out, "%-24s %8llu %14.1f %14.1f %15.1f %16.1f %9s  %s\n",
+                vz_clip(c->name, 24, clip, sizeof clip), (unsigned long long)c->resumes,
+                (double)c->run_ns / div, (double)c->suspended_ns / div, (double)c->epoll_ns / div,
                 (double)c->longest_run_ns / div, vz_state_name(c->state),
                 hog ? "<- held the thread > 10 ms" : "");
     }

@@ -48,7 +48,11 @@ void vz_free(vz_trace *t);
  * replaced by U+FFFD, so every string a view sees is valid UTF-8. */
 const char *vz_intern(const char *s);
 bool vz_utf8_valid(const char *s);
-char *vz_utf8_clean(const char *s); /* malloc'd copy with U+FFFD for bad bytes */
+char *vz_utf8_clean(const char *s);         /* malloc'd copy with U+FFFD for bad bytes */
+size_t vz_utf8_seq(const unsigned char *p); /* length of the valid sequence at p, or 0 */
+void vz_utf8_trim(char *s);                 /* drop a sequence cut short at the end */
+/* s cut to at most max bytes on a character boundary, in buf */
+const char *vz_clip(const char *s, size_t max, char *buf, size_t cap);
 
 /* ---- the model ---- */
 

@@ -19,9 +19,11 @@ build)
     case $s in *.c) ;; *) continue ;; esac
     case $s in /*) srcs+=("$s") ;; *) srcs+=("$src/viz/$s") ;; esac
   done
+  tracer=()
+  for s in "$src"/tracer/src/*.c; do [ "$(basename "$s")" = env.c ] || tracer+=("$s"); done
   clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE \
     -I"$src/viz" -I"$build/viz" -I"$src/tracer/include" -I"$build/generated" \
-    "$src/tests/viz/fuzz/fuzz_views.c" "${srcs[@]}" "$src"/tracer/src/*.c \
+    "$src/tests/viz/fuzz/fuzz_views.c" "${srcs[@]}" "${tracer[@]}" -DCORO_TRACER_TOOL=1 \
     -lcjson -lpthread -o "$work/fuzz_views"
   echo "built $work/fuzz_views" ;;
 run)
