@@ -215,6 +215,7 @@ int main(int argc, char **argv)
     vz_trace t;
     int rc = vz_read(trace, &t, o.progress);
     if (rc) return rc;
+    vz_report_ending(&t, stderr);
 
     if (!o.out) {
         rc = v->fn(&t, &o, stdout);
@@ -315,6 +316,7 @@ static int run_program(int argc, char **argv)
     vz_trace t;
     int rc = vz_read(trace, &t, isatty(STDERR_FILENO));
     if (rc) return rc;
+    vz_report_ending(&t, stderr);
     static const struct {
         const char *view, *file;
     } outs[] = {{"log", "log.txt"},

@@ -43,6 +43,8 @@ typedef struct vz_trace {
 /* Read a trace; on bad input print "file:line: what" and return VZ_BADINPUT. */
 int vz_read(const char *path, vz_trace *t, bool progress);
 void vz_free(vz_trace *t);
+/* "the run did not end cleanly: last event N" when the end record is missing. */
+void vz_report_ending(const vz_trace *t, FILE *f);
 
 /* Interned strings live until the program ends; invalid UTF-8 is
  * replaced by U+FFFD, so every string a view sees is valid UTF-8. */

@@ -51,6 +51,7 @@ static const char glyphs[CORO_EV__COUNT] = {
     [CORO_EV_FINISH] = 'x',  [CORO_EV_DESTROY] = '-',    [CORO_EV_RENAME] = '=',
     [CORO_EV_LOG] = '.',     [CORO_EV_EPOLL_WAIT] = '~', [CORO_EV_EPOLL_DISPATCH] = '!',
     [CORO_EV_TIMER] = '@',   [CORO_EV_POST] = '&',       [CORO_EV_ERROR] = '?',
+    [CORO_EV_CRASH] = '!',
 };
 
 /* ANSI colours by kind: transfers stand out, bookkeeping recedes. */
@@ -65,6 +66,7 @@ static const char *colour(coro_ev_kind k)
     case CORO_EV_FINISH:
         return "\033[35m";
     case CORO_EV_ERROR:
+    case CORO_EV_CRASH:
         return "\033[1;31m";
     case CORO_EV_LOG:
         return "\033[36m";
@@ -227,6 +229,9 @@ static void describe(line *l, const coro_trace_ev *ev)
         break;
     case CORO_EV_ERROR:
         add(l, "%s: %s", co, ev->detail ? ev->detail : "error");
+        break;
+    case CORO_EV_CRASH:
+        add(l, "%s crashed: %s", ev->co.id ? co : "the program", ev->detail ? ev->detail : "?");
         break;
     default:
         add(l, "%s", co);

@@ -3,9 +3,11 @@
  *
  * A sink owns a file descriptor and an output buffer. Events are formatted
  * into the buffer under the tracer's lock and written with write(2) when it
- * fills and at close. If a write fails (disk full, closed pipe), the events
- * whose bytes were in the buffer are counted as dropped: the count goes into
- * the trace's end record and is reported at exit.
+ * fills, at close, and after every line for the live log. If a write fails
+ * (disk full, closed pipe, a reader that stopped reading), the events whose
+ * bytes were in the buffer are counted as dropped: the count goes into the
+ * trace's end record and is reported at exit. sink.c says how a sink never
+ * stops the program.
  */
 #ifndef CORO_TRACER_SINK_H
 #define CORO_TRACER_SINK_H
@@ -13,13 +15,18 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "coro/trace.h"
+
+enum { CORO__SINK_FILE, CORO__SINK_PIPE, CORO__SINK_SOCKET, CORO__SINK_TTY };
 
 typedef struct coro__sink {
     int fd;
     bool own_fd;
-    char *path; /* for messages */
+    int type;     /* CORO__SINK_*: how a write may block or signal */
+    bool stalled; /* the reader stopped reading: writes that would block are dropped */
+    char *path;   /* for messages */
     char *buf;
     size_t len, cap;
     uint64_t pending; /* events whose bytes are in buf */
@@ -28,6 +35,10 @@ typedef struct coro__sink {
     int error; /* errno of the first failed write, 0 if none */
     unsigned fmt_flags;
 } coro__sink;
+
+/* write(2) and close(2) as raw system calls, never through a hook. */
+ssize_t coro__raw_write(int fd, const void *p, size_t n);
+void coro__raw_close(int fd);
 
 /* Open path ("-"/"stdout", "stderr" or a file) for writing. */
 coro__sink *coro__sink_open(const char *path, size_t cap);
@@ -42,8 +53,17 @@ void coro__sink_close(coro__sink *s);
 /* The two kinds of sink. */
 void coro__json_header(coro__sink *s, const char *program, coro_trace_clock clock);
 void coro__json_event(coro__sink *s, const coro_trace_ev *ev);
-void coro__json_end(coro__sink *s, uint64_t events, uint64_t dropped);
+void coro__json_end(coro__sink *s, uint64_t events, uint64_t dropped, int signal);
 void coro__log_header(coro__sink *s);
 void coro__log_event(coro__sink *s, const coro_trace_ev *ev);
+
+/* endings.c: handlers for the signals that end a run. */
+void coro__endings_install(void);
+/* trace.c, for endings.c. */
+bool coro__signal_lock(void);
+void coro__signal_unlock(bool locked);
+void coro__trace_emit_in_handler(coro_trace_ev *ev);
+void coro__trace_end_in_handler(int signal);
+void coro__trace_forget_in_child(void);
 
 #endif

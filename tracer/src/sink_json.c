@@ -203,6 +203,10 @@ void coro__json_event(coro__sink *s, const coro_trace_ev *ev)
         LIT(&o, ",\"depth\":");
         i64(&o, ev->depth);
     }
+    if (ev->has & CORO_EVH_ADDR) {
+        LIT(&o, ",\"addr\":");
+        u64(&o, ev->addr);
+    }
     if (ev->file) {
         LIT(&o, ",\"file\":");
         str(&o, ev->file);
@@ -230,10 +234,19 @@ void coro__json_header(coro__sink *s, const char *program, coro_trace_clock cloc
     coro__sink_put(s, line, (size_t)n);
 }
 
-void coro__json_end(coro__sink *s, uint64_t events, uint64_t dropped)
+/* Built without printf: it may be written from a signal handler. */
+void coro__json_end(coro__sink *s, uint64_t events, uint64_t dropped, int signal)
 {
-    char line[128];
-    int n = snprintf(line, sizeof line, "{\"kind\":\"end\",\"events\":%llu,\"dropped\":%llu}\n",
-                     (unsigned long long)events, (unsigned long long)dropped);
-    coro__sink_put(s, line, (size_t)n);
+    char line[160];
+    out o = {line};
+    LIT(&o, "{\"kind\":\"end\",\"events\":");
+    u64(&o, events);
+    LIT(&o, ",\"dropped\":");
+    u64(&o, dropped);
+    if (signal) {
+        LIT(&o, ",\"signal\":");
+        u64(&o, (uint64_t)signal);
+    }
+    LIT(&o, "}\n");
+    coro__sink_put(s, line, (size_t)(o.p - line));
 }

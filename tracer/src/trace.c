@@ -2,11 +2,16 @@
  * trace.c - recording: sequence numbers, clocks, threads, the open sinks,
  * and switching tracing on from the environment.
  *
- * One mutex orders everything: seq is assigned and the event written to
+ * One mutex orders the text sinks: seq is assigned and the event written to
  * every sink under it, so the file's seq order is strictly increasing even
- * with many threads. Tracing is for understanding a run, not for
- * production at full speed; switched off it costs the caller one branch
+ * with many threads. Switched off, tracing costs the caller one branch
  * (CORO_TRACE_ON in trace.h) and this file is never entered.
+ *
+ * The live log is written line by line, so a terminal or a pipe shows each
+ * event as it happens and a killed program leaves its log. The endings of a
+ * run (a terminating signal, a crash) are in endings.c; they take the lock
+ * through signal_lock(), which knows when the signal interrupted this very
+ * thread inside the tracer.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -29,6 +34,21 @@ static _Thread_local unsigned thread_no;
 static size_t buffer_size = 64 * 1024;
 static char program[256];
 static bool exit_hook;
+/* Set while this thread holds `lock`: a signal handler that interrupts it
+ * must not wait for the lock (it would wait for itself). */
+static _Thread_local volatile int holding;
+
+static void take(void)
+{
+    pthread_mutex_lock(&lock);
+    holding = 1;
+}
+
+static void give(void)
+{
+    holding = 0;
+    pthread_mutex_unlock(&lock);
+}
 
 static const char *const kind_names[CORO_EV__COUNT] = {
     [CORO_EV_CREATE] = "create",         [CORO_EV_SPAWN] = "spawn",
@@ -38,7 +58,7 @@ static const char *const kind_names[CORO_EV__COUNT] = {
     [CORO_EV_RENAME] = "rename",         [CORO_EV_LOG] = "log",
     [CORO_EV_EPOLL_WAIT] = "epoll_wait", [CORO_EV_EPOLL_DISPATCH] = "epoll_dispatch",
     [CORO_EV_TIMER] = "timer",           [CORO_EV_POST] = "post",
-    [CORO_EV_ERROR] = "error",
+    [CORO_EV_ERROR] = "error",           [CORO_EV_CRASH] = "crash",
 };
 
 const char *coro_ev_kind_name(coro_ev_kind kind)
@@ -60,21 +80,27 @@ static uint64_t mono_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-void coro_trace_emit(coro_trace_ev *ev)
+/* With the lock held. */
+static void emit_locked(coro_trace_ev *ev)
 {
-    pthread_mutex_lock(&lock);
-    if (!json_sink && !log_sink) {
-        pthread_mutex_unlock(&lock);
-        return;
-    }
+    if (!json_sink && !log_sink) return;
     if (!thread_no) thread_no = ++threads;
     ev->seq = ++seq;
     ev->ts = clock_kind == CORO_CLOCK_LOGICAL ? ev->seq : mono_ns() - t0;
     ev->thread = thread_no;
     emitted++;
     if (json_sink) coro__json_event(json_sink, ev);
-    if (log_sink) coro__log_event(log_sink, ev);
-    pthread_mutex_unlock(&lock);
+    if (log_sink) {
+        coro__log_event(log_sink, ev);
+        coro__sink_flush(log_sink); /* live: one line as each event happens */
+    }
+}
+
+void coro_trace_emit(coro_trace_ev *ev)
+{
+    take();
+    emit_locked(ev);
+    give();
 }
 
 static void update_active(void)
@@ -108,6 +134,7 @@ static void start_clock(void)
     if (!exit_hook) {
         exit_hook = true;
         atexit(at_exit);
+        coro__endings_install();
     }
 }
 
@@ -116,17 +143,17 @@ int coro_trace_open(const char *path)
     if (!path || !*path) return -EINVAL;
     coro__sink *s = coro__sink_open(path, buffer_size);
     if (!s) return -errno;
-    pthread_mutex_lock(&lock);
+    take();
     default_program();
     start_clock();
     if (json_sink) {
-        coro__json_end(json_sink, emitted, json_sink->dropped);
+        coro__json_end(json_sink, emitted, json_sink->dropped, 0);
         coro__sink_close(json_sink);
     }
     json_sink = s;
     coro__json_header(s, program, clock_kind);
     update_active();
-    pthread_mutex_unlock(&lock);
+    give();
     return 0;
 }
 
@@ -137,14 +164,14 @@ int coro_log_open(const char *path)
     if (!s) return -errno;
     const char *nc = getenv("NO_COLOR");
     if (isatty(s->fd) && !(nc && *nc)) s->fmt_flags |= CORO_FMT_COLOR;
-    pthread_mutex_lock(&lock);
+    take();
     start_clock();
     if (clock_kind == CORO_CLOCK_LOGICAL) s->fmt_flags |= CORO_FMT_LOGICAL;
     if (log_sink) coro__sink_close(log_sink);
     log_sink = s;
     coro__log_header(s);
     update_active();
-    pthread_mutex_unlock(&lock);
+    give();
     return 0;
 }
 
@@ -156,19 +183,29 @@ static void report_drops(const coro__sink *s, const char *what)
             s->error ? strerror(s->error) : "write failed");
 }
 
-void coro_trace_close(void)
+/* With the lock held: detach the sinks, ending the JSON trace with its end
+ * record (`signal` is the terminating signal, 0 for a normal end). */
+static void end_locked(coro__sink **j_out, coro__sink **l_out, int signal)
 {
-    pthread_mutex_lock(&lock);
     coro__sink *j = json_sink, *l = log_sink;
     json_sink = log_sink = NULL;
     update_active();
     if (j) {
         coro__sink_flush(j);
-        coro__json_end(j, emitted, j->dropped);
+        coro__json_end(j, emitted, j->dropped, signal);
         coro__sink_flush(j);
     }
     if (l) coro__sink_flush(l);
-    pthread_mutex_unlock(&lock);
+    *j_out = j;
+    *l_out = l;
+}
+
+void coro_trace_close(void)
+{
+    take();
+    coro__sink *j, *l;
+    end_locked(&j, &l, 0);
+    give();
     if (j) {
         report_drops(j, "JSON trace");
         coro__sink_close(j);
@@ -181,15 +218,15 @@ void coro_trace_close(void)
 
 void coro_trace_flush(void)
 {
-    pthread_mutex_lock(&lock);
+    take();
     if (json_sink) coro__sink_flush(json_sink);
     if (log_sink) coro__sink_flush(log_sink);
-    pthread_mutex_unlock(&lock);
+    give();
 }
 
 void coro_trace_set_clock(coro_trace_clock c)
 {
-    pthread_mutex_lock(&lock);
+    take();
     clock_kind = c;
     if (log_sink) {
         if (c == CORO_CLOCK_LOGICAL)
@@ -197,7 +234,7 @@ void coro_trace_set_clock(coro_trace_clock c)
         else
             log_sink->fmt_flags &= ~(unsigned)CORO_FMT_LOGICAL;
     }
-    pthread_mutex_unlock(&lock);
+    give();
 }
 
 coro_trace_clock coro_trace_get_clock(void)
@@ -207,9 +244,9 @@ coro_trace_clock coro_trace_get_clock(void)
 
 void coro_trace_set_program(const char *name)
 {
-    pthread_mutex_lock(&lock);
+    take();
     snprintf(program, sizeof program, "%s", name ? name : "");
-    pthread_mutex_unlock(&lock);
+    give();
 }
 
 void coro_trace_set_buffer_size(size_t bytes)
@@ -219,20 +256,65 @@ void coro_trace_set_buffer_size(size_t bytes)
 
 uint64_t coro_trace_emitted(void)
 {
-    pthread_mutex_lock(&lock);
+    take();
     uint64_t n = emitted;
-    pthread_mutex_unlock(&lock);
+    give();
     return n;
 }
 
 uint64_t coro_trace_dropped(void)
 {
-    pthread_mutex_lock(&lock);
+    take();
     uint64_t n = 0;
     if (json_sink) n = json_sink->dropped;
     if (log_sink && log_sink->dropped > n) n = log_sink->dropped;
-    pthread_mutex_unlock(&lock);
+    give();
     return n;
+}
+
+/* ---- for endings.c: the lock from a signal handler ---- */
+
+bool coro__signal_lock(void)
+{
+    if (holding) return false; /* interrupted inside the tracer: go on without it */
+    for (int i = 0; i < 500; i++) {
+        if (pthread_mutex_trylock(&lock) == 0) {
+            holding = 1;
+            return true;
+        }
+        struct timespec ms = {0, 1000000};
+        nanosleep(&ms, NULL);
+    }
+    return false; /* another thread is stuck inside the tracer: write anyway */
+}
+
+void coro__signal_unlock(bool locked)
+{
+    if (locked) give();
+}
+
+void coro__trace_emit_in_handler(coro_trace_ev *ev)
+{
+    emit_locked(ev);
+    if (json_sink) coro__sink_flush(json_sink);
+}
+
+void coro__trace_end_in_handler(int signal)
+{
+    coro__sink *j, *l;
+    end_locked(&j, &l, signal);
+    /* The fds are left open and the buffers allocated: the process is
+     * about to die, and free() is not for signal handlers. */
+}
+
+/* In a child forked by a traced program, the sinks are the parent's: the
+ * child must neither write into them nor end them. */
+void coro__trace_forget_in_child(void)
+{
+    json_sink = log_sink = NULL;
+    update_active();
+    pthread_mutex_init(&lock, NULL);
+    holding = 0;
 }
 
 #ifndef CORO_TRACER_TOOL

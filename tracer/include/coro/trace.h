@@ -46,6 +46,7 @@ typedef enum coro_ev_kind {
     CORO_EV_TIMER,          /* a timer fired for co */
     CORO_EV_POST,           /* a function or coroutine was posted to a context */
     CORO_EV_ERROR,          /* a misuse of the API, reported where it happened */
+    CORO_EV_CRASH,          /* a fatal signal: value = its number, addr = the fault address */
     CORO_EV__COUNT
 } coro_ev_kind;
 
@@ -65,6 +66,7 @@ enum {
     CORO_EVH_WAIT = 1u << 4,
     CORO_EVH_VALUE = 1u << 5,
     CORO_EVH_DEPTH = 1u << 6,
+    CORO_EVH_ADDR = 1u << 7,
 };
 
 typedef struct coro_trace_ev {
@@ -96,6 +98,7 @@ typedef struct coro_trace_ev {
     uint64_t wait; /* which epoll_wait (1, 2, ...) a dispatch or wake belongs to */
     int64_t value; /* finish: the result as an integer; create: stack size */
     int depth;     /* await depth of the coroutine running when it happened */
+    uint64_t addr; /* crash: the faulting address (si_addr) */
 
     const char *file; /* call site in the user's program, or NULL */
     int line;

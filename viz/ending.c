@@ -1,0 +1,22 @@
+/*
+ * ending.c - every view says so when a run did not end cleanly: a trace
+ * without its end record was cut by a kill, a crash or a full disk. The
+ * events that are there are still shown.
+ */
+#include "viz.h"
+
+void vz_report_ending(const vz_trace *t, FILE *f)
+{
+    if (t->ended) return;
+    unsigned long long last = t->n ? (unsigned long long)t->ev[t->n - 1].seq : 0;
+    fprintf(f, "coroscope: %s: the run did not end cleanly: last event %llu", t->path, last);
+    const coro_trace_ev *e = t->n ? &t->ev[t->n - 1] : NULL;
+    if (e && e->kind == CORO_EV_CRASH)
+        fprintf(f, " is a crash (%s in %s)", e->detail ? e->detail : "?",
+                e->co.name ? e->co.name
+                : e->co.id ? "a coroutine"
+                           : "no coroutine");
+    else
+        fprintf(f, " (no end record: killed, crashed or cut short)");
+    fprintf(f, "\n");
+}
