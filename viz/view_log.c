@@ -112,7 +112,8 @@ static void print_event(const vz_trace *t, size_t i, unsigned flags, FILE *out)
 int vz_view_log(const vz_trace *t, const vz_opts *o, FILE *out)
 {
     unsigned flags = (t->logical ? CORO_FMT_LOGICAL : 0) | (o->color ? CORO_FMT_COLOR : 0);
-    fprintf(out, "%s\n", coro_trace_format_header());
+    /* The live log's header, with the time column's unit named. */
+    fprintf(out, "  seq %9s  thr  event\n", t->logical ? "ticks" : "time(us)");
     bool *waited_on_fd = o->fd >= 0 ? fd_suspends(t, o->fd) : NULL;
     int *dispatched = dispatched_fds(t);
     size_t g = 0, shown = 0;

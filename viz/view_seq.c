@@ -163,7 +163,10 @@ static bool draw(seq *s, const vz_model *m, const coro_trace_ev *ev, int row, bo
         size_t to = lane_of(s, ev->co.id, ev->co.name);
         if (ev->from.id && ev->from.id != ev->co.id) {
             size_t from = lane_of(s, ev->from.id, ev->from.name);
-            snprintf(label, sizeof label, "%llu: %s", n, vz_cause_word(ev->cause));
+            if (ev->cause && !strcmp(ev->cause, "io") && (ev->has & CORO_EVH_FD))
+                snprintf(label, sizeof label, "%llu: fd %d ready", n, ev->fd);
+            else
+                snprintf(label, sizeof label, "%llu: %s", n, vz_cause_word(ev->cause));
             arrow(s, from, to, row, label,
                   ev->cause && !strcmp(ev->cause, "continuation") ? "color=\"#b06000\", style=bold"
                                                                   : "color=\"#2a7a2a\"");
