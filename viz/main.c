@@ -282,7 +282,7 @@ static int run_program(int argc, char **argv)
             printf("usage: coroscope run [-d DIR] -- PROGRAM [ARGS...]\n\n"
                    "Runs PROGRAM with tracing switched on (CORO_TRACE), then writes into DIR\n"
                    "(default coroscope-run): trace.jsonl, log.txt, graph.svg (folded), seq.svg,\n"
-                   "stats.txt and check.txt.\n");
+                   "stats.txt, check.txt and run.html (open it in a browser to step through).\n");
             return VZ_OK;
         } else if (!strcmp(argv[i], "--")) {
             i++;
@@ -319,11 +319,8 @@ static int run_program(int argc, char **argv)
     vz_report_ending(&t, stderr);
     static const struct {
         const char *view, *file;
-    } outs[] = {{"log", "log.txt"},
-                {"graph", "graph.svg"},
-                {"seq", "seq.svg"},
-                {"stats", "stats.txt"},
-                {"check", "check.txt"}};
+    } outs[] = {{"log", "log.txt"},     {"graph", "graph.svg"}, {"seq", "seq.svg"},
+                {"stats", "stats.txt"}, {"check", "check.txt"}, {"html", "run.html"}};
     for (size_t k = 0; k < sizeof outs / sizeof *outs; k++) {
         int r = write_view(outs[k].view, &t, dir, outs[k].file);
         if (r)

@@ -8,6 +8,7 @@
 //   hostile   names made of HTML and script: shown as text, nothing runs
 //   big       120,000 events: the page holds 100,000, says what it left out,
 //             and stays quick
+//   window    lost events are said and marked; a --from/--to window; play
 //   screenshot  the picture docs/coroscope.md shows (UPDATE_DOCS=1 rewrites it)
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -162,6 +163,35 @@ async function big(b) {
   check(errors.length === 0, 'no script errors (' + errors.join('; ') + ')');
 }
 
+async function window_(b) {
+  // Lost events: the page says how many, and marks the line after each gap.
+  const gap = join(src, 'tests/viz/traces/gap.jsonl');
+  let { page: p, errors } = await b.page(page(gap, join(work, 'gap.html')));
+  check((await text(p, '#notes')).includes('The tracer lost 7 events'), 'the page says how many events were lost');
+  await p.keyboard.press('End');
+  await p.keyboard.press('ArrowLeft');
+  check((await p.getAttribute('.row.cur', 'class')).includes('gap'), 'the line after a gap is marked');
+  check((await text(p, '#event-why')).startsWith('5 events lost by the tracer just before this one'),
+    'the event after a gap says what was lost');
+  check(errors.length === 0, 'no script errors on the gap page (' + errors.join('; ') + ')');
+
+  // A window: the frames still include what came before it.
+  chapterRun();
+  ({ page: p, errors } = await b.page(page(chapterTrace, join(work, 'window.html'), '--from', '12', '--to', '16')));
+  check((await text(p, '#notes')).includes('This page holds the events from seq 12 to 16'), 'the page names its window');
+  check((await text(p, '#position')) === 'event 1 of 5 \u00b7 seq 12', 'it starts at the window');
+  await stepAndCheck(p, chapterTrace, logLines(chapterTrace), 12, 'at the window start');
+  check((await text(p, '#frame')).includes('parent \u2192 awaits child'),
+    'the frame at the window start knows the await made before it');
+
+  // Play: at 20 events a second it reaches the end and stops by itself.
+  await p.selectOption('#speed', '20');
+  await p.keyboard.press(' ');
+  await p.waitForFunction(() => document.getElementById('play').textContent === 'play', null, { timeout: 10000 });
+  await stepAndCheck(p, chapterTrace, logLines(chapterTrace), 16, 'after playing to the end');
+  check(errors.length === 0, 'no script errors on the window page (' + errors.join('; ') + ')');
+}
+
 async function screenshot(b) {
   chapterRun();
   const { page: p, errors } = await b.page(page(chapterTrace, join(work, 'shot.html')));
@@ -179,7 +209,7 @@ async function screenshot(b) {
   check(errors.length === 0, 'no script errors (' + errors.join('; ') + ')');
 }
 
-const cases = { chapter, hostile, big, screenshot };
+const cases = { chapter, hostile, big, window: window_, screenshot };
 if (!cases[which]) fail('unknown case ' + which);
 const b = await browser(modules);
 try {

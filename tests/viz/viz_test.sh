@@ -59,7 +59,7 @@ dot_valid)
   done ;;
 run)
   "$cs" run -d "$work/run" -- "$prog" > "$work/out" || fail "run exit $?"
-  for f in trace.jsonl log.txt graph.svg seq.svg stats.txt check.txt; do
+  for f in trace.jsonl log.txt graph.svg seq.svg stats.txt check.txt run.html; do
     [ -s "$work/run/$f" ] || fail "coroscope run did not write $f"
   done
   grep -q "no violations" "$work/run/check.txt" || fail "check: $(cat "$work/run/check.txt")" ;;
