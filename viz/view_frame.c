@@ -223,6 +223,12 @@ void vz_print_frame(const vz_trace *t, size_t upto, FILE *out, unsigned fmt_flag
         }
         fprintf(out, "\n");
     }
+    if ((at->kind == CORO_EV_RESUME || at->kind == CORO_EV_WAKE) && (at->has & CORO_EVH_VALUE) &&
+        at->value < 0 && at->value > -4096) {
+        const char *e = strerrorname_np((int)-at->value);
+        fprintf(out, "the wait ended with %lld (%s%s%s)\n", (long long)at->value, e ? e : "",
+                e ? ": " : "", strerror((int)-at->value));
+    }
     fprintf(out, "\n");
     loop_line(t, upto, &m, out);
     fprintf(out, "%-6s %-24s %-10s %s\n", "id", "coroutine", "state", "waits for");

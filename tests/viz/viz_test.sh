@@ -215,6 +215,8 @@ loop)
   "$cs" log --fd 10 "$f" > "$work/log"
   grep -q "20  t1  < suspend  echo#1 on recv fd=10" "$work/log" || fail "log --fd 10 lacks the suspend waiting on it: $(cat "$work/log")"
   "$cs" log "$f" | grep -A1 "epoll_wait timeout none -> 2 ready   (wait #1)" | grep -q "(2 ready, 1 dispatched: the other had no coroutine waiting" || fail "2 ready, 1 dispatch not explained"
+  printf '{"kind":"header","format":"coroscope-trace","version":1,"clock":"logical"}\n{"seq":1,"ts":1,"kind":"create","thread":1,"co":1,"co_name":"main"}\n{"seq":2,"ts":2,"kind":"wake","thread":1,"co":1,"co_name":"main","cause":"timer","value":-110}\n' > "$work/timeout.jsonl"
+  "$cs" frame 2 "$work/timeout.jsonl" 2>/dev/null | grep -q "^the wait ended with -110 (ETIMEDOUT: " || fail "frame does not show a wait's error result"
   "$cs" seq "$f" > "$work/seq.dot"
   grep -q 'in epoll_wait -> 2 ready' "$work/seq.dot" || fail "seq has no epoll_wait"
   grep -q 'legend \[shape=note' "$work/seq.dot" || fail "seq has no legend"
