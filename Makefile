@@ -15,7 +15,12 @@ all: deps
 deps:
 	@bash scripts/deps.sh
 
-demo: all
+# The demo builds only what it and the course run (the tests and benchmarks
+# build with `make test` / `make all`), after installing only their packages.
+demo:
+	@bash scripts/deps.sh demo
+	cmake --preset dev >/dev/null
+	cmake --build --preset dev -j $(JOBS) --target demo echo-server echo-client coroscope course
 	@mkdir -p $(OUT)
 	@bash scripts/demo.sh build/dev $(OUT)
 

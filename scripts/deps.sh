@@ -2,13 +2,20 @@
 # Installs the Debian packages the build, tests, demo and benchmarks need,
 # once: packages already present are not asked for again. As root it runs
 # apt-get itself; otherwise it prints the command to run and fails.
+#   scripts/deps.sh demo    only what `make demo` and the tutorials need
+#   scripts/deps.sh         everything (`make test`, CI)
 set -euo pipefail
 
-pkgs=(
-  cmake make gcc g++ pkg-config       # build
-  libcmocka-dev                       # test framework
+# `deps.sh demo`: what `make demo` and the course need, nothing more.
+demo=(
+  cmake make gcc g++ pkg-config       # build (the project enables C++ for the benchmarks)
+  libcmocka-dev                       # test framework (the build configures the tests)
   libcjson-dev                        # the viewer's JSON parser
   graphviz                            # dot, for diagrams
+  strace                              # chapter 3 shows ucontext's system calls
+)
+# `deps.sh` (no argument): everything the tests and benchmarks use, for `make test`.
+tests=(
   valgrind                            # valgrind.h (stack registration) and memcheck runs
   clang libclang-rt-14-dev            # libFuzzer targets
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static  # aarch64 switch tests
@@ -16,10 +23,14 @@ pkgs=(
   socat                               # a client we did not write
   chromium                            # the browser tests of `coroscope html` pages
 )
-# The browser tests drive Chromium with Playwright from the npm registry
-# (tests/browser/setup.sh): node and npm, Debian's unless some are already here.
-command -v node > /dev/null || pkgs+=(nodejs)
-command -v npm > /dev/null || pkgs+=(npm)
+pkgs=("${demo[@]}")
+if [ "${1:-}" != demo ]; then
+  pkgs+=("${tests[@]}")
+  # The browser tests drive Chromium with Playwright from the npm registry
+  # (tests/browser/setup.sh): node and npm, Debian's unless some are already here.
+  command -v node > /dev/null || pkgs+=(nodejs)
+  command -v npm > /dev/null || pkgs+=(npm)
+fi
 
 # The network benchmarks also need a load generator and nginx.
 if [ "${BENCH:-}" = 1 ]; then pkgs+=(wrk nginx-light curl golang-go); fi

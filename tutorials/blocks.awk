@@ -2,7 +2,8 @@
 #   awk -v out=DIR -f blocks.awk README.md
 # Writes DIR/N (the lines inside block N) and prints one line per block:
 #   N <TAB> lang <TAB> open-line <TAB> close-line <TAB> exit <TAB> adjacent <TAB> source
-# exit:     the status a `<!-- exit N -->` line just before the block expects (default 0)
+# exit:     the status a `<!-- exit N -->` line just before the block expects (default 0),
+#           or "skip" after a `<!-- skip: why -->` line (the set-up commands of README.md)
 # adjacent: 1 when only blank lines separate the block from the previous one
 # source:   "path:A-B" when the line before the block is a link [..](path#LA-LB)
 BEGIN { n = 0; inside = 0; exitc = 0; gap = 1; prev = "" }
@@ -41,6 +42,10 @@ BEGIN { n = 0; inside = 0; exitc = 0; gap = 1; prev = "" }
             gsub(/L/, "", rng)
             src = parts[1] ":" rng
         }
+        next
+    }
+    if (line ~ /^<!-- skip: .* -->[ \t]*$/) {
+        exitc = "skip"
         next
     }
     if (line ~ /^<!-- exit [0-9]+ -->[ \t]*$/) {

@@ -7,13 +7,19 @@
 # The rules are in tutorials/AUTHORING.md.
 #
 #   check_chapter.sh CHAPTER_DIR SOURCE_ROOT BUILD_DIR [--update]
+# (CHAPTER_DIR may be any folder with a README.md, such as the repository
+# root and tutorials/, or a page's path, such as docs/using-corolib.md.)
 #
 # --update rewrites the page's output blocks, excerpts and diagrams from this
 # run (review the diff with git before committing).
 set -uo pipefail
-chapter=$(cd "$1" && pwd) src=$(cd "$2" && pwd) build=$(cd "$3" && pwd) mode=${4:-}
+src=$(cd "$2" && pwd) build=$(cd "$3" && pwd) mode=${4:-}
 here=$(cd "$(dirname "$0")" && pwd)
-page=$chapter/README.md
+if [ -f "$1" ]; then # a page of docs/: its folder holds what it links
+  chapter=$(cd "$(dirname "$1")" && pwd) page=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+else
+  chapter=$(cd "$1" && pwd) page=$(cd "$1" && pwd)/README.md
+fi
 name=$(basename "$chapter")
 num=${name%%-*}
 [ -f "$page" ] || { echo "$page: no such page" >&2; exit 1; }
@@ -50,7 +56,11 @@ is_output() { case $1 in text | console | output) return 0 ;; esac; return 1; }
 for ((k = 0; k < ${#rows[@]}; k++)); do
   IFS=$'\t' read -r n lang open close want adj source <<< "${rows[k]}"
   body=$work/blocks/$n
-  if [ "$lang" = sh ]; then
+  if [ "$lang" = sh ] && [ "$want" = skip ]; then
+    next=${rows[k + 1]:-}
+    IFS=$'\t' read -r _ lang2 _ _ _ adj2 _ <<< "$next"
+    if [ -n "$next" ] && is_output "$lang2" && [ "$adj2" = 1 ]; then k=$((k + 1)); fi
+  elif [ "$lang" = sh ]; then
     got=$work/out.$n
     # A learner's terminal: a clean environment, stdout line-buffered.
     (cd "$root" && env -i PATH="$PATH" HOME="$HOME" LANG=C.UTF-8 TERM=dumb NO_COLOR=1 \
@@ -170,5 +180,5 @@ if [ "$mode" = --update ] && [ -s "$edits" ]; then
   echo "updated $page (review: git diff $page)"
 fi
 [ "$mode" = --update ] && exit 0
-[ $fail = 0 ] && echo "$name: every command, excerpt, diagram and exercise on the page is true"
+[ $fail = 0 ] && echo "${page#"$src"/}: every command, excerpt, diagram and exercise on the page is true"
 exit $fail

@@ -207,11 +207,11 @@ static int draw(const vz_trace *t, int (*fn)(const vz_trace *, const vz_opts *, 
     return rc;
 }
 
-static int list(const chapter *v, size_t n)
+static int list(const char *self, const chapter *v, size_t n)
 {
     printf("The course: one idea per chapter (tutorials/README.md).\n\n");
     for (size_t i = 0; i < n; i++) printf("  %s  %s\n", v[i].num, v[i].title);
-    printf("\nrun one:  coroscope tutorial run N      read it:  tutorials/NN-*/README.md\n");
+    printf("\nrun one: %s tutorial run N\nread one: tutorials/NN-*/README.md\n", self);
     return VZ_OK;
 }
 
@@ -248,6 +248,18 @@ static int run(const char *self, const chapter *c, const char *dir, bool has_htm
         else
             printf("wrote %s\n", path);
     }
+    if (has_html) {
+        snprintf(path, sizeof path, "%s/run.html", dir);
+        vz_opts h = {.fd = -1, .kind = -1, .out = path,
+                     .src = tree("COROSCOPE_SOURCE_DIR", VZ_SOURCE_DIR)};
+        FILE *f = fopen(path, "w");
+        int r = f ? vz_view_html(&t, &h, f) : VZ_RENDER;
+        if (f) fclose(f);
+        if (r)
+            rc = r;
+        else
+            printf("wrote %s (open it in a browser to step through the run)\n", path);
+    }
     vz_free(&t);
     printf("\n== next\n"
            "step through it:   %s step %s\n"
@@ -255,7 +267,6 @@ static int run(const char *self, const chapter *c, const char *dir, bool has_htm
            "predict, then check: write FROM -> TO lines in a file, then\n"
            "                   %s tutorial check %s FILE\n",
            self, trace, self, trace, self, c->num);
-    if (has_html) printf("in a browser:      %s html %s\n", self, trace);
     return rc;
 }
 
@@ -323,7 +334,7 @@ int vz_tutorial(int argc, char **argv, const char *self, bool has_html)
     if (!v) return course_missing();
     int rc;
     if (is_list) {
-        rc = list(v, n);
+        rc = list(self, v, n);
     } else {
         const chapter *c = find(v, n, argv[1]);
         if (!c) {
