@@ -15,6 +15,7 @@
  *                                          page holds ev.length of them from
  *                                          index lo; cut: it left later ones out
  *   gaps   [[page index, events lost just before it], ...]
+ *   ending what every view says when the run did not end cleanly, or ""
  *   states the model's state names; kinds the event kind names
  *   co     per coroutine or object: [id, final name str, function str,
  *          is object, object kind str, graph node id]
@@ -353,7 +354,17 @@ int vz_html_data(FILE *f, const vz_trace *t, const vz_opts *o, bool fold, bool g
         fprintf(f, "%s[%zu,%llu]", first ? "" : ",", at - lo, (unsigned long long)t->gaps[g].count);
         first = false;
     }
-    fputs("],\"states\":[", f);
+    fputs("],\"ending\":", f);
+    char *ending = NULL;
+    size_t elen = 0;
+    FILE *mem = open_memstream(&ending, &elen);
+    if (mem) {
+        vz_report_ending(t, mem); /* the words every view uses */
+        fclose(mem);
+    }
+    json_str(f, ending ? ending : "");
+    free(ending);
+    fputs(",\"states\":[", f);
     for (int s = VZ_CREATED; s <= VZ_DEAD; s++) {
         if (s) putc(',', f);
         json_str(f, vz_state_name((vz_state)s));

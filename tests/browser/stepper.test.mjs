@@ -175,6 +175,11 @@ async function window_(b) {
     'the event after a gap says what was lost');
   check(errors.length === 0, 'no script errors on the gap page (' + errors.join('; ') + ')');
 
+  // A run cut short: the page says so, in the words every view uses.
+  const cut = join(src, 'tests/viz/traces/truncated.jsonl');
+  ({ page: p, errors } = await b.page(page(cut, join(work, 'cut.html'))));
+  check((await text(p, '#notes')).includes('the run did not end cleanly'), 'a run cut short is said to be');
+
   // A window: the frames still include what came before it.
   chapterRun();
   ({ page: p, errors } = await b.page(page(chapterTrace, join(work, 'window.html'), '--from', '12', '--to', '16')));

@@ -533,6 +533,7 @@
       ' (a page holds at most ' + D.max + ' events). Write another window with ' +
       'coroscope html --from N --to N, or allow more with --first N.');
   }
+  if (D.ending) notes.push(D.ending.replace(/^coroscope: /, '').trim());
   if (D.lost) notes.push('The tracer lost ' + D.lost + ' events: a red line in the log marks each gap.');
   if (!D.graph) notes.push('No graph: Graphviz failed when this page was written.');
   if (D.fold && D.graph) notes.push('The graph folds coroutines whose names differ only in numbers (echo#*).');
