@@ -246,9 +246,14 @@ void vz_print_frame(const vz_trace *t, size_t upto, FILE *out, unsigned fmt_flag
             w = c->waiting;
         }
         char clip[32];
-        fprintf(out, "%-6llu %-24s %-10s %s%s\n", (unsigned long long)c->id,
-                vz_clip(c->name, 24, clip, sizeof clip), vz_state_name(c->state), w,
-                c->state == VZ_RUNNING ? "  <- running" : "");
+        if (c->state == VZ_RUNNING && !*w) w = "<- running";
+        char row[512];
+        snprintf(row, sizeof row, "%-6llu %-24s %-10s %s", (unsigned long long)c->id,
+                 vz_clip(c->name, 24, clip, sizeof clip), vz_state_name(c->state), w);
+        vz_utf8_trim(row);
+        size_t len = strlen(row);
+        while (len && row[len - 1] == ' ') row[--len] = 0;
+        fprintf(out, "%s\n", row);
     }
     fprintf(out, "\nready queue:");
     size_t shown = 0;
