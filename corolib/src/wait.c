@@ -142,7 +142,7 @@ bool coro__wait_end(coro__wait *w, int result, coro__wakeinfo *wi, const char *f
     if (result) {
         wi->value = result;
         wi->has |= CORO_EVH_VALUE;
-        wi->detail = result_name(result);
+        if (result < 0) wi->detail = result_name(result); /* > 0: bytes, an fd (io_uring) */
     }
     coro__wake(w->co, wi, file, line);
     return true;

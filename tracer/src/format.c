@@ -51,7 +51,7 @@ static const char glyphs[CORO_EV__COUNT] = {
     [CORO_EV_FINISH] = 'x',  [CORO_EV_DESTROY] = '-',    [CORO_EV_RENAME] = '=',
     [CORO_EV_LOG] = '.',     [CORO_EV_EPOLL_WAIT] = '~', [CORO_EV_EPOLL_DISPATCH] = '!',
     [CORO_EV_TIMER] = '@',   [CORO_EV_POST] = '&',       [CORO_EV_ERROR] = '?',
-    [CORO_EV_CRASH] = '!',
+    [CORO_EV_CRASH] = '!',   [CORO_EV_SUBMIT] = '>',     [CORO_EV_COMPLETE] = '!',
 };
 
 /* ANSI colours by kind: transfers stand out, bookkeeping recedes. */
@@ -72,6 +72,8 @@ static const char *colour(coro_ev_kind k)
         return "\033[36m";
     case CORO_EV_EPOLL_WAIT:
     case CORO_EV_EPOLL_DISPATCH:
+    case CORO_EV_SUBMIT:
+    case CORO_EV_COMPLETE:
     case CORO_EV_TIMER:
     case CORO_EV_POST:
         return "\033[34m";
@@ -128,6 +130,14 @@ static void cause(line *l, const coro_trace_ev *ev)
                                                   : evs;
         add(l, "cause: fd %d %s", ev->fd, what);
         if (ev->has & CORO_EVH_WAIT) add(l, " in wait #%llu", (unsigned long long)ev->wait);
+    } else if (!strcmp(c, "complete")) {
+        add(l, "cause: completion of op %llu (", (unsigned long long)ev->wait);
+        if (ev->kind == CORO_EV_WAKE && ev->detail) add(l, "%s ", ev->detail);
+        add(l, "fd %d: ", ev->fd);
+        if (ev->value >= 0)
+            add(l, "%lld bytes)", (long long)ev->value);
+        else
+            add(l, "error %lld)", (long long)ev->value);
     } else if (!strcmp(c, "timer")) {
         add(l, "cause: timer fired");
         if (ev->obj.id) add(l, " (%s)", name_of(ev->obj, b, sizeof b));
@@ -180,7 +190,9 @@ static void describe(line *l, const coro_trace_ev *ev)
     case CORO_EV_WAKE:
         add(l, "%s is ready   ", co);
         cause(l, ev);
-        if (ev->detail) add(l, " (%s)", ev->detail);
+        /* A completion's detail is its call, already in the cause. */
+        if (ev->detail && !(ev->cause && !strcmp(ev->cause, "complete")))
+            add(l, " (%s)", ev->detail);
         break;
     case CORO_EV_FINISH:
         add(l, "%s", co);
@@ -232,6 +244,15 @@ static void describe(line *l, const coro_trace_ev *ev)
         break;
     case CORO_EV_CRASH:
         add(l, "%s crashed: %s", ev->co.id ? co : "the program", ev->detail ? ev->detail : "?");
+        break;
+    case CORO_EV_SUBMIT:
+        add(l, "%s submits %s fd %d (op %llu)", co, ev->detail ? ev->detail : "a call", ev->fd,
+            (unsigned long long)ev->wait);
+        if (ev->has & CORO_EVH_TIMEOUT) add(l, ", deadline %lld ms", (long long)ev->timeout_ms);
+        break;
+    case CORO_EV_COMPLETE:
+        add(l, "op %llu %s fd %d -> %lld -> %s", (unsigned long long)ev->wait,
+            ev->detail ? ev->detail : "call", ev->fd, (long long)ev->value, co);
         break;
     default:
         add(l, "%s", co);
@@ -303,6 +324,9 @@ size_t coro_trace_format(const coro_trace_ev *ev, char *buf, size_t cap, unsigne
     const char *kn = coro_ev_kind_name(ev->kind);
     if (!kn) kn = "?";
     if (!strcmp(kn, "epoll_dispatch")) kn = "dispatch";
+    /* The loop's kernel wait on an io_uring context (trace-format.md). */
+    if (ev->kind == CORO_EV_EPOLL_WAIT && ev->reason && !strcmp(ev->reason, "io_uring"))
+        kn = "uring_wait";
     if (color) esc(&l, colour(ev->kind));
     add(&l, "%c %-9s%s", glyphs[k] ? glyphs[k] : ' ', kn, strlen(kn) >= 9 ? " " : "");
     if (color) esc(&l, "\033[0m");

@@ -59,6 +59,7 @@ static const char *const kind_names[CORO_EV__COUNT] = {
     [CORO_EV_EPOLL_WAIT] = "epoll_wait", [CORO_EV_EPOLL_DISPATCH] = "epoll_dispatch",
     [CORO_EV_TIMER] = "timer",           [CORO_EV_POST] = "post",
     [CORO_EV_ERROR] = "error",           [CORO_EV_CRASH] = "crash",
+    [CORO_EV_SUBMIT] = "submit",         [CORO_EV_COMPLETE] = "complete",
 };
 
 const char *coro_ev_kind_name(coro_ev_kind kind)

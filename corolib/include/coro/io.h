@@ -52,6 +52,29 @@ typedef struct coro_sock coro_sock;
  */
 CORO_API coro_ctx *coro_ctx_create(const char *fmt, ...) CORO_PRINTF(1, 2);
 
+/* The kernel mechanism a context's loop uses (docs/io.md, "Backends"). */
+typedef enum coro_io_backend {
+    CORO_IO_DEFAULT = 0, /* CORO_IO_BACKEND=io_uring|epoll from the environment, else epoll */
+    CORO_IO_EPOLL,       /* the reactor: wait for readiness, then make the call */
+    CORO_IO_URING,       /* the proactor: submit the call, be resumed by its completion */
+} coro_io_backend;
+
+typedef struct coro_ctx_options {
+    coro_io_backend backend;
+} coro_ctx_options;
+
+/*
+ * coro_ctx_create with options (NULL: the defaults). When io_uring is
+ * asked for but the kernel refuses it (sysctl kernel.io_uring_disabled,
+ * seccomp, an old kernel) or corolib was built without liburing, the
+ * context uses epoll and corolib says why on stderr, once per process.
+ */
+CORO_API coro_ctx *coro_ctx_create_opts(const coro_ctx_options *opt, const char *fmt, ...)
+    CORO_PRINTF(2, 3);
+
+/* "epoll" or "io_uring": the backend the context got. */
+CORO_API const char *coro_ctx_backend(const coro_ctx *ctx);
+
 /*
  * Free a context whose loop is not running, on its own thread. Every
  * coroutine still waiting on it (recv, accept, sleep, coro_wait_fd, ...)

@@ -1,21 +1,18 @@
 /*
- * context.c - the io_context's loop: ready coroutines, epoll_wait, dispatch,
- * timers, posts. In the spirit of Redis's ae.c, the whole loop is here.
+ * context.c - the io_context's loop: ready coroutines, the kernel wait,
+ * timers, posts. In the spirit of Redis's ae.c, the whole loop is here and
+ * the kernel's mechanism is a backend (backend.h): epoll, the reactor, or
+ * io_uring, the proactor, chosen per context at creation.
  *
- * Sockets are registered once, edge-triggered, for input and output. A
- * coroutine always tries its system call first and waits only on EAGAIN;
- * since edge-triggered epoll reports every new arrival after that, no
- * readiness is lost, and an fd costs one epoll_ctl in its life, not two per
- * wait. Waking and running are separate steps: dispatch only moves waiting
- * coroutines to the ready queue, so nothing can close a socket while the
- * loop is still walking the events that name it.
+ * Waking and running are separate steps: a backend's dispatch only moves
+ * waiting coroutines to the ready queue, so nothing can close a socket
+ * while the loop is still walking the events that name it.
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -23,8 +20,6 @@
 #include "io_int.h"
 
 static _Thread_local coro_ctx *thread_ctx;
-
-#define MAX_EVENTS 256
 
 coro_ctx *coro_ctx_current(void)
 {
@@ -43,7 +38,61 @@ void coro__trace_object(const coro_named *n, const char *kind, const char *file,
     coro_trace_emit(&ev);
 }
 
+/* The backend a context gets when its options do not say:
+ * CORO_IO_BACKEND=io_uring|epoll, else epoll. */
+static coro_io_backend default_backend(void)
+{
+    const char *e = getenv("CORO_IO_BACKEND");
+    if (e && (!strcmp(e, "io_uring") || !strcmp(e, "uring"))) return CORO_IO_URING;
+    return CORO_IO_EPOLL;
+}
+
+/* Start the chosen backend; io_uring falls back to epoll, saying why once
+ * per process (it may be disabled by sysctl, seccomp or an old kernel). */
+static int start_backend(coro_ctx *c, coro_io_backend want)
+{
+    static atomic_bool told;
+    if (want == CORO_IO_DEFAULT) want = default_backend();
+    if (want == CORO_IO_URING) {
+        int rc = coro__backend_uring ? coro__backend_uring->init(c) : -ENOSYS;
+        if (rc == 0) {
+            c->be = coro__backend_uring;
+            return 0;
+        }
+        if (!atomic_exchange(&told, true))
+            fprintf(stderr,
+                    "corolib: io_uring is not available (%s%s): contexts use epoll instead\n",
+                    coro__backend_uring ? "io_uring_queue_init: " : "built without liburing",
+                    coro__backend_uring ? strerror(-rc) : "");
+    }
+    c->be = &coro__backend_epoll;
+    return c->be->init(c);
+}
+
+const char *coro_ctx_backend(const coro_ctx *c)
+{
+    return c ? c->be->name : NULL;
+}
+
 coro_ctx *coro_ctx_create(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    coro_ctx *c = coro__ctx_vcreate(NULL, fmt, ap);
+    va_end(ap);
+    return c;
+}
+
+coro_ctx *coro_ctx_create_opts(const coro_ctx_options *opt, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    coro_ctx *c = coro__ctx_vcreate(opt, fmt, ap);
+    va_end(ap);
+    return c;
+}
+
+coro_ctx *coro__ctx_vcreate(const coro_ctx_options *opt, const char *fmt, va_list ap)
 {
     coro__thread_get();
     if (thread_ctx) {
@@ -56,22 +105,15 @@ coro_ctx *coro_ctx_create(const char *fmt, ...)
         coro__fail(NULL, 0, ENOMEM, "coro_ctx_create: out of memory");
         return NULL;
     }
-    c->epfd = epoll_create1(EPOLL_CLOEXEC);
     c->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (c->epfd < 0 || c->evfd < 0) {
-        int e = errno;
-        if (c->epfd >= 0) close(c->epfd);
+    int rc = c->evfd < 0 ? -errno : start_backend(c, opt ? opt->backend : CORO_IO_DEFAULT);
+    if (rc) {
         if (c->evfd >= 0) close(c->evfd);
         free(c);
-        coro__fail(NULL, 0, e, "coro_ctx_create: %s", strerror(e));
+        coro__fail(NULL, 0, -rc, "coro_ctx_create: %s", strerror(-rc));
         return NULL;
     }
-    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
-    CORO__ASSERT(epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->evfd, &ev) == 0);
-    va_list ap;
-    va_start(ap, fmt);
     coro_named_vinit(&c->named, "context", fmt, ap);
-    va_end(ap);
     if (!fmt) coro_named_rename(&c->named, "ctx#%llu", (unsigned long long)c->named.id);
     pthread_mutex_init(&c->post_lock, NULL);
     c->thread = pthread_self();
@@ -121,7 +163,7 @@ int coro_ctx_destroy(coro_ctx *c)
         coro__t.drive = NULL;
         coro__t.drive_arg = NULL;
     }
-    close(c->epfd);
+    c->be->fini(c);
     close(c->evfd);
     for (coro__post *p = c->post_head, *n; p; p = n) {
         n = p->next;
@@ -209,9 +251,8 @@ void coro__io_wake(coro_ctx *c, coro__waiter *w, int result, const char *cause, 
 
 int coro__io_register(coro_ctx *c, coro_sock *s)
 {
-    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = s};
-    if (s->listener) ev.events = EPOLLIN | EPOLLET;
-    if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, s->fd, &ev) != 0) return -errno;
+    int rc = c->be->add(c, s);
+    if (rc) return rc;
     s->prev = NULL;
     s->next = c->socks;
     if (c->socks) c->socks->prev = s;
@@ -224,8 +265,7 @@ void coro__io_unregister(coro_sock *s)
     coro_ctx *c = s->ctx;
     for (int dir = 0; dir < 2; dir++)
         if (s->waiter[dir]) coro__wait_cancel(&s->waiter[dir]->base, NULL, 0);
-    /* Fails only for an fd the program already closed: nothing to undo. */
-    (void)epoll_ctl(c->epfd, EPOLL_CTL_DEL, s->fd, NULL);
+    c->be->del(c, s);
     if (s->prev)
         s->prev->next = s->next;
     else
@@ -248,6 +288,10 @@ static int io_attach(coro__wait *base, const char *file, int line)
             return coro__fail(file, line, EBUSY, "%s on %s: %s already waits to %s it", base->op,
                               w->sock->named.name, coro_name(other->base.co),
                               w->dir == CORO__READ ? "read" : "write");
+        int rc = w->ctx->be->arm(w->ctx, w);
+        if (rc)
+            return coro__fail(file, line, -rc, "%s on %s: %s", base->op, w->sock->named.name,
+                              strerror(-rc));
         w->sock->waiter[w->dir] = w;
     }
     if (base->ms >= 0) coro__timer_add(w->ctx, &w->timer, coro__now_ms() + base->ms);
@@ -258,7 +302,10 @@ static void io_detach(coro__wait *base)
 {
     coro__waiter *w = (coro__waiter *)base;
     coro__timer_del(w->ctx, &w->timer);
-    if (w->sock && w->sock->waiter[w->dir] == w) w->sock->waiter[w->dir] = NULL;
+    if (w->sock && w->sock->waiter[w->dir] == w) {
+        w->sock->waiter[w->dir] = NULL;
+        w->ctx->be->disarm(w->ctx, w);
+    }
 }
 
 static void sleep_describe(const coro__wait *w, char *buf, size_t n)
@@ -318,24 +365,29 @@ static void fire_timers(coro_ctx *c)
     }
 }
 
-static void dispatch(coro_ctx *c, coro_sock *s, uint32_t events)
+void coro__trace_dispatch(coro_ctx *c, coro_sock *s, coro__waiter *w, uint32_t events)
 {
-    static const uint32_t want[2] = {EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP,
-                                     EPOLLOUT | EPOLLERR | EPOLLHUP};
-    for (int dir = 0; dir < 2; dir++) {
-        coro__waiter *w = s->waiter[dir];
-        if (!w || !(events & want[dir])) continue;
-        if (CORO_TRACE_ON()) {
-            coro_trace_ev ev = {
-                .kind = CORO_EV_EPOLL_DISPATCH, .fd = s->fd, .events = events, .wait = c->waits};
-            ev.has = CORO_EVH_FD | CORO_EVH_EVENTS | CORO_EVH_WAIT;
-            coro__ev_co(&ev, w->base.co);
-            ev.obj = coro_named_ref(&s->named);
-            ev.obj_kind = s->listener ? "acceptor" : "conn";
-            coro_trace_emit(&ev);
-        }
-        coro__io_wake(c, w, 0, "io", events);
-    }
+    if (!CORO_TRACE_ON()) return;
+    coro_trace_ev ev = {
+        .kind = CORO_EV_EPOLL_DISPATCH, .fd = s->fd, .events = events, .wait = c->waits};
+    ev.has = CORO_EVH_FD | CORO_EVH_EVENTS | CORO_EVH_WAIT;
+    coro__ev_co(&ev, w->base.co);
+    ev.obj = coro_named_ref(&s->named);
+    ev.obj_kind = s->listener ? "acceptor" : "conn";
+    coro_trace_emit(&ev);
+}
+
+void coro__trace_loop_wait(coro_ctx *c, int timeout, int n)
+{
+    c->waits++;
+    if (!CORO_TRACE_ON()) return;
+    coro_trace_ev ev = {
+        .kind = CORO_EV_EPOLL_WAIT, .timeout_ms = timeout, .nready = n, .wait = c->waits};
+    ev.has = CORO_EVH_TIMEOUT | CORO_EVH_NREADY | CORO_EVH_WAIT;
+    if (c->be != &coro__backend_epoll) ev.reason = c->be->name; /* "io_uring" */
+    coro__ev_co(&ev, coro__t.current);
+    ev.obj = coro_named_ref(&c->named);
+    coro_trace_emit(&ev);
 }
 
 /* Is anything left that could ever make a coroutine runnable? */
@@ -362,30 +414,8 @@ static bool turn(coro_ctx *c, bool block)
             timeout = -1;
         }
     }
-    struct epoll_event evs[MAX_EVENTS];
-    int n = epoll_wait(c->epfd, evs, MAX_EVENTS, timeout);
-    if (n < 0) {
-        /* EBADF, EFAULT, EINVAL: our epoll or our buffer is broken, and
-         * going round again would only spin. */
-        CORO__ASSERT(errno == EINTR);
-        n = 0;
-    }
-    c->waits++;
-    if (CORO_TRACE_ON()) {
-        coro_trace_ev ev = {
-            .kind = CORO_EV_EPOLL_WAIT, .timeout_ms = timeout, .nready = n, .wait = c->waits};
-        ev.has = CORO_EVH_TIMEOUT | CORO_EVH_NREADY | CORO_EVH_WAIT;
-        coro__ev_co(&ev, t->current);
-        ev.obj = coro_named_ref(&c->named);
-        coro_trace_emit(&ev);
-    }
     bool posted = false;
-    for (int i = 0; i < n; i++) {
-        if (!evs[i].data.ptr)
-            posted = true;
-        else
-            dispatch(c, evs[i].data.ptr, evs[i].events);
-    }
+    c->be->wait(c, timeout, &posted);
     fire_timers(c);
     if (posted || atomic_load(&c->posts)) run_posts(c);
     return true;

@@ -5,10 +5,13 @@
 #define CORO_SRC_IO_INT_H
 
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
+#include "backend.h"
 #include "coro/io.h"
 #include "coro_int.h"
 
@@ -32,6 +35,9 @@ struct coro__waiter {
     coro_sock *sock; /* NULL for a sleep */
     int dir;
     coro__timer timer;
+    uint64_t be_op;  /* the backend's handle of its request (io_uring), or 0 */
+    uint64_t op_no;  /* io_uring: the submission's number in the trace */
+    bool proactor;   /* io_uring: a submitted call, not a readiness wait */
 };
 
 typedef struct coro__post {
@@ -42,7 +48,10 @@ typedef struct coro__post {
 
 struct coro_ctx {
     coro_named named;
-    int epfd, evfd;
+    const coro__backend *be;
+    int epfd;      /* backend_epoll.c */
+    void *be_data; /* the other backends' own state */
+    int evfd;      /* written to wake the loop from another thread */
     pthread_t thread;
     bool running;
     atomic_bool stop;
@@ -94,6 +103,16 @@ void coro__io_wake(coro_ctx *ctx, coro__waiter *w, int result, const char *cause
 int coro__io_register(coro_ctx *ctx, coro_sock *s);
 /* Unregister and unlist it; waiters get -ECANCELED. */
 void coro__io_unregister(coro_sock *s);
+/* backend_uring.c: make the call op ('r' recv, 's' send, 'a' accept) as
+ * a submission and wait for its completion; its result (bytes, a new fd),
+ * or -ETIMEDOUT, -ECANCELED, -errno. Only on an io_uring context. */
+ssize_t coro__uring_call(const char *file, int line, coro_sock *s, int op, void *buf, size_t len,
+                         int64_t timeout_ms, const char *opname);
+/* Create a context with options (NULL: defaults). */
+coro_ctx *coro__ctx_vcreate(const coro_ctx_options *opt, const char *fmt, va_list ap);
+/* Trace the kernel wait of one turn (numbering it), and a dispatch to w. */
+void coro__trace_loop_wait(coro_ctx *c, int timeout, int n);
+void coro__trace_dispatch(coro_ctx *c, coro_sock *s, coro__waiter *w, uint32_t events);
 /* Trace the creation of a runtime object. */
 void coro__trace_object(const coro_named *n, const char *kind, const char *file, int line);
 

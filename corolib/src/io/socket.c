@@ -171,13 +171,38 @@ static void refuse_one(coro_sock *l)
     l->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
 
+/* On an io_uring context a coroutine's accept, recv and send are submitted
+ * calls whose completion resumes it (the proactor); elsewhere, and for
+ * descriptors of the program's own (the hooks) or calls made outside a
+ * coroutine, they are tried first and wait for readiness on EAGAIN. */
+static bool proactor(const coro_sock *s)
+{
+    return s->ctx->be != &coro__backend_epoll && !s->adopted && coro_may_block();
+}
+
+/* accept4, or its io_uring submission: -1 with errno either way. */
+static int accept_one(const char *file, int line, coro_sock *l, int64_t timeout_ms,
+                      struct sockaddr_storage *ss, socklen_t *len)
+{
+    if (!proactor(l))
+        return accept4(l->fd, (struct sockaddr *)ss, len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    ssize_t fd = coro__uring_call(file, line, l, 'a', NULL, 0, timeout_ms, "accept");
+    if (fd < 0) {
+        errno = (int)-fd;
+        return -1;
+    }
+    if (getpeername((int)fd, (struct sockaddr *)ss, len) != 0) *len = 0;
+    return (int)fd;
+}
+
 coro_sock *coro_accept_at(const char *file, int line, coro_sock *l, int64_t timeout_ms)
 {
     int64_t deadline = timeout_ms >= 0 ? coro__now_ms() + timeout_ms : -1;
     for (;;) {
         struct sockaddr_storage ss;
         socklen_t len = sizeof ss;
-        int fd = accept4(l->fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int64_t left = deadline < 0 ? -1 : deadline - coro__now_ms();
+        int fd = accept_one(file, line, l, left < 0 && deadline >= 0 ? 0 : left, &ss, &len);
         if (fd >= 0) {
             char name[128];
             int port;
@@ -200,11 +225,11 @@ coro_sock *coro_accept_at(const char *file, int line, coro_sock *l, int64_t time
                        l->named.name, strerror(e));
             return NULL;
         }
+        if (e == ETIMEDOUT || e == ECANCELED) return NULL; /* io_uring: errno says it */
         if (e != EAGAIN && e != EWOULDBLOCK) {
             coro__fail(file, line, e, "accept on %s: %s", l->named.name, strerror(e));
             return NULL;
         }
-        int64_t left = deadline < 0 ? -1 : deadline - coro__now_ms();
         if (deadline >= 0 && left <= 0) {
             errno = ETIMEDOUT;
             return NULL;
@@ -269,6 +294,7 @@ coro_sock *coro_connect_at(const char *file, int line, coro_ctx *c, const char *
 ssize_t coro_recv_at(const char *file, int line, coro_sock *s, void *buf, size_t len,
                      int64_t timeout_ms)
 {
+    if (proactor(s)) return coro__uring_call(file, line, s, 'r', buf, len, timeout_ms, "recv");
     int64_t deadline = timeout_ms >= 0 ? coro__now_ms() + timeout_ms : -1;
     for (;;) {
         ssize_t n = recv(s->fd, buf, len, 0);
@@ -286,6 +312,8 @@ ssize_t coro_recv_at(const char *file, int line, coro_sock *s, void *buf, size_t
 ssize_t coro_send_at(const char *file, int line, coro_sock *s, const void *buf, size_t len,
                      int64_t timeout_ms)
 {
+    if (proactor(s))
+        return coro__uring_call(file, line, s, 's', (void *)buf, len, timeout_ms, "send");
     int64_t deadline = timeout_ms >= 0 ? coro__now_ms() + timeout_ms : -1;
     for (;;) {
         ssize_t n = send(s->fd, buf, len, MSG_NOSIGNAL);

@@ -47,6 +47,8 @@ typedef enum coro_ev_kind {
     CORO_EV_POST,           /* a function or coroutine was posted to a context */
     CORO_EV_ERROR,          /* a misuse of the API, reported where it happened */
     CORO_EV_CRASH,          /* a fatal signal: value = its number, addr = the fault address */
+    CORO_EV_SUBMIT,         /* io_uring: co submitted a call (detail: recv, send, accept) */
+    CORO_EV_COMPLETE,       /* io_uring: that call completed; value is its result */
     CORO_EV__COUNT
 } coro_ev_kind;
 
