@@ -13,6 +13,7 @@ demo=(
   libcjson-dev                        # the viewer's JSON parser
   graphviz                            # dot, for diagrams
   strace                              # chapter 3 shows ucontext's system calls
+  liburing-dev                        # the io_uring backend (the reactor/proactor chapter)
 )
 # `deps.sh` (no argument): everything the tests and benchmarks use, for `make test`.
 tests=(
