@@ -68,13 +68,14 @@ static void usage(FILE *f)
     fprintf(f, "usage: coroscope VIEW [OPTIONS] TRACE\n"
                "       coroscope run [-d DIR] -- PROGRAM [ARGS...]\n"
                "       coroscope tutorial list | run N | check N PREDICTION\n\n"
-               "Turns a coroscope trace (JSON Lines, see docs/trace-format.md) into diagrams\n"
-               "and readable logs.\n\nviews:\n");
+               "Turns a coroscope trace (JSON Lines or binary .ctr, see docs/trace-format.md)\n"
+               "into diagrams and readable logs.\n\nviews:\n");
     for (size_t i = 0; i < NVIEWS; i++) fprintf(f, "  %-8s %s\n", views[i].name, views[i].summary);
     fprintf(f, "  %-8s %s\n", "run",
             "run a program traced; write its trace and diagrams to a folder");
     fprintf(f, "  %-8s %s\n", "tutorial",
             "the course: list its chapters, run one, check a prediction");
+    fprintf(f, "  %-8s %s\n", "convert", "a binary trace (.ctr) to JSON Lines, or back");
     fprintf(f, "\ncommon options:\n"
                "  -o FILE           write to FILE; .svg/.png/.pdf render through Graphviz\n"
                "  -h, --help        this help; `coroscope VIEW --help` for a view's options\n"
@@ -113,6 +114,7 @@ int main(int argc, char **argv)
         return argc < 2 ? VZ_USAGE : VZ_OK;
     }
     if (!strcmp(argv[1], "run")) return run_program(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "convert")) return vz_convert(argc - 2, argv + 2);
     if (!strcmp(argv[1], "tutorial")) {
         bool html = false;
         for (size_t i = 0; i < NVIEWS; i++) html |= !strcmp(views[i].name, "html");

@@ -445,6 +445,7 @@ static double now_s(void)
 
 int vz_read(const char *path, vz_trace *t, bool progress)
 {
+    if (vz_is_binary(path)) return vz_read_bin(path, t, progress);
     memset(t, 0, sizeof *t);
     t->path = path;
     FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;

@@ -38,11 +38,17 @@ typedef struct vz_trace {
     size_t ngaps;
     bool ended; /* the end record was present */
     uint64_t end_events, end_dropped;
+    uint64_t overwritten; /* binary flight recorder: events the ring overwrote */
 } vz_trace;
 
 /* Read a trace; on bad input print "file:line: what" and return VZ_BADINPUT. */
 int vz_read(const char *path, vz_trace *t, bool progress);
 void vz_free(vz_trace *t);
+/* A binary trace (coro/trace_bin.h)? Read by reader_bin.c into the same form. */
+bool vz_is_binary(const char *path);
+int vz_read_bin(const char *path, vz_trace *t, bool progress);
+/* `coroscope convert IN OUT` (convert.c); argv after the command name. */
+int vz_convert(int argc, char **argv);
 /* "the run did not end cleanly: last event N" when the end record is missing. */
 void vz_report_ending(const vz_trace *t, FILE *f);
 

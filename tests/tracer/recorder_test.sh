@@ -5,6 +5,7 @@ set -u
 case_=$1
 B=$2
 W=$3
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
 CS=$B/viz/coroscope
 rm -rf "$W" && mkdir -p "$W" && cd "$W" || exit 1
 server=
@@ -127,6 +128,81 @@ full_disk)
     CORO_TRACE=/dev/full "$T/emit_many" 1000 >out.txt 2>err.txt || fail "exit $?"
     grep -q "1000 trace events were lost by the JSON trace (/dev/full: No space left on device)" err.txt ||
         fail "loss not reported: $(cat err.txt)"
+    ;;
+threads)
+    # 4 threads recording at once: every event once, each thread's in order.
+    CORO_TRACE=t.ctr "$T/threads_child" 4 50000 || fail "threads child"
+    "$CS" convert t.ctr t.jsonl || fail convert
+    awk -F'[:,}]' '
+        /"kind":"log"/ {
+            for (i = 1; i < NF; i++) { if ($i == "\"co\"") co = $(i+1); if ($i == "\"value\"") v = $(i+1) }
+            if (co in last && v != last[co] + 1) { print "thread " co ": " v " after " last[co]; bad = 1 }
+            if (!(co in last) && v != 0) { print "thread " co " starts at " v; bad = 1 }
+            last[co] = v; n[co]++
+        }
+        END {
+            for (c = 1; c <= 4; c++) if (n[c] != 50000) { print "thread " c ": " n[c] " events"; bad = 1 }
+            exit bad
+        }' t.jsonl || fail "events lost, duplicated or out of order"
+    "$CS" check t.ctr >/dev/null 2>check.err || fail "check: $(cat check.err)"
+    ;;
+ring)
+    # A flight recorder smaller than the run keeps the newest events and
+    # counts the ones it overwrote; the views show the gap.
+    CORO_TRACE=r.ctr:ring=256K "$T/emit_many" 20000 || fail "emit"
+    "$CS" convert r.ctr r.jsonl 2>err.txt || fail "convert: $(cat err.txt)"
+    n=$(grep -c '"kind":"log"' r.jsonl)
+    [ "$n" -gt 1000 ] && [ "$n" -lt 20000 ] || fail "$n events kept by a 256K ring"
+    tail -2 r.jsonl | head -1 | grep -q '"value":19999' || fail "the newest event is not there"
+    tail -1 r.jsonl | grep -q '"kind":"end","events":20000' || fail "no end record: $(tail -1 r.jsonl)"
+    # overwritten (header) + kept = all
+    ow=$(od -A n -t u8 -j 368 -N 8 r.ctr | tr -d ' ')
+    [ $((ow + n)) = 20000 ] || fail "overwritten $ow + kept $n is not 20000"
+    [ ! -e r.ctr:ring=256K ] || fail "the ring spec became a file name"
+    [ "$(stat -c %s r.ctr)" -lt 400000 ] || fail "the ring file grew: $(stat -c %s r.ctr)"
+    "$CS" log r.ctr >log.txt 2>log.err || fail "log: $(cat log.err)"
+    grep -q "lost\|gap\|missing" log.txt log.err || fail "the log does not show the overwritten span"
+    ;;
+sigkill)
+    # kill -9 under load: everything the server recorded is read back.
+    start_server CORO_TRACE=k.ctr
+    "$B/examples/echo-client" --port "$port" -c 20 -n 100000 >client.out 2>&1 &
+    client=$!
+    sleep 1
+    kill -9 $server
+    wait $server 2>/dev/null
+    server=
+    wait $client 2>/dev/null
+    recorded=$(od -A n -t u8 -j 352 -N 8 k.ctr | tr -d ' ')
+    [ "$recorded" -gt 1000 ] || fail "only $recorded events recorded under load"
+    "$CS" convert k.ctr k.jsonl 2>conv.err || fail "convert: $(cat conv.err)"
+    grep -q "did not end cleanly: last event $recorded" conv.err || fail "ending not reported: $(cat conv.err)"
+    n=$(($(wc -l <k.jsonl) - 1))
+    [ "$n" = "$recorded" ] || fail "$n events read back, $recorded recorded"
+    spawned=$(grep -c '"kind":"spawn","thread":1,"co":[0-9]*,"co_name":"echo#' k.jsonl)
+    [ "$spawned" -ge 20 ] || fail "$spawned echo coroutines for 20 connections"
+    "$CS" check k.ctr >check.out 2>check.err || fail "check: $(cat check.out check.err)"
+    grep -q "did not end cleanly" check.err || fail "check does not say the run was cut"
+    ;;
+binary_goldens)
+    # Each golden program recorded in binary, converted to JSON Lines, is
+    # the reviewed golden trace; the live log beside the binary trace is the
+    # golden log; and JSON -> binary -> JSON gives the same bytes back.
+    for fd in $(ls /proc/$$/fd); do [ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null; done
+    G=$SRC/tests/golden/expected
+    for name in await chan echo_unix pingpong spawn; do
+        CORO_TRACE=$name.ctr CORO_LOG=$name.log CORO_TRACE_CLOCK=logical NO_COLOR=1 \
+            "$B/tests/golden/golden_$name" >/dev/null || fail "$name did not run"
+        "$CS" convert $name.ctr $name.jsonl 2>err.txt || fail "convert $name: $(cat err.txt)"
+        sed -E -i '1s/"pid":[0-9]+/"pid":0/' $name.jsonl
+        diff -u "$G/$name.jsonl" $name.jsonl || fail "$name: binary trace differs from the golden"
+        diff -u "$G/$name.log" $name.log || fail "$name: log beside a binary trace differs"
+        "$CS" convert "$G/$name.jsonl" back.ctr || fail "convert to binary"
+        "$CS" convert back.ctr back.jsonl || fail "convert back"
+        sed -E -i '1s/"pid":[0-9]+/"pid":0/' back.jsonl # the header names the converter
+        cmp -s "$G/$name.jsonl" back.jsonl || fail "$name: JSON -> binary -> JSON changed it"
+        "$CS" check $name.ctr >/dev/null 2>&1 || fail "check of $name.ctr"
+    done
     ;;
 *)
     fail "unknown case $case_"

@@ -57,6 +57,22 @@ void coro__json_end(coro__sink *s, uint64_t events, uint64_t dropped, int signal
 void coro__log_header(coro__sink *s);
 void coro__log_event(coro__sink *s, const coro_trace_ev *ev);
 
+/* bin.c: the binary recorder (coro/trace_bin.h). */
+typedef struct coro__bin coro__bin;
+/* "run.ctr:ring=64M" -> path and ring bytes (0 = no ring); 0 or -EINVAL. */
+int coro__bin_parse(const char *spec, char *path, size_t cap, uint64_t *ring);
+coro__bin *coro__bin_open(const char *path, uint64_t ring_bytes, const char *program, int ts_kind);
+/* Record ev; with keep_order, ev's own seq, ts and thread are kept (convert). */
+void coro__bin_record(coro__bin *b, coro_trace_ev *ev, bool keep_order);
+void coro__bin_record_in_handler(coro__bin *b, coro_trace_ev *ev);
+void coro__bin_end(coro__bin *b, int signal);
+uint64_t coro__bin_events(coro__bin *b);
+/* For a converted trace: the counts of the trace it came from. */
+void coro__bin_set_counts(coro__bin *b, uint64_t dropped, uint64_t overwritten);
+uint64_t coro__bin_dropped(coro__bin *b);
+/* Is this CORO_TRACE value a binary trace (.ctr, or :ring=)? */
+bool coro__bin_wanted(const char *spec);
+
 /* endings.c: handlers for the signals that end a run. */
 void coro__endings_install(void);
 /* trace.c, for endings.c. */

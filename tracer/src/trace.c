@@ -15,18 +15,25 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "coro/trace_bin.h"
 #include "sink.h"
 
 volatile int coro_trace_active;
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static coro__sink *json_sink, *log_sink;
+/* The binary recorder (bin.c), read without the lock on every event. */
+static coro__bin *_Atomic bin;
+static char bin_path[4096];
+/* Non-zero while a text sink (JSON, log) is open: those take the lock. */
+static _Atomic int text_on;
 static coro_trace_clock clock_kind = CORO_CLOCK_MONOTONIC;
 static uint64_t seq, emitted, t0;
 static unsigned threads;
@@ -81,14 +88,17 @@ static uint64_t mono_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* With the lock held. */
-static void emit_locked(coro_trace_ev *ev)
+/* With the lock held. `stamped`: the binary recorder gave ev its seq and
+ * thread already (the log then shows the same numbers). */
+static void emit_locked(coro_trace_ev *ev, bool stamped)
 {
     if (!json_sink && !log_sink) return;
     if (!thread_no) thread_no = ++threads;
-    ev->seq = ++seq;
+    if (!stamped) {
+        ev->seq = ++seq;
+        ev->thread = thread_no;
+    }
     ev->ts = clock_kind == CORO_CLOCK_LOGICAL ? ev->seq : mono_ns() - t0;
-    ev->thread = thread_no;
     emitted++;
     if (json_sink) coro__json_event(json_sink, ev);
     if (log_sink) {
@@ -99,14 +109,19 @@ static void emit_locked(coro_trace_ev *ev)
 
 void coro_trace_emit(coro_trace_ev *ev)
 {
-    take();
-    emit_locked(ev);
-    give();
+    coro__bin *b = atomic_load_explicit(&bin, memory_order_acquire);
+    if (b) coro__bin_record(b, ev, false);
+    if (atomic_load_explicit(&text_on, memory_order_relaxed)) {
+        take();
+        emit_locked(ev, b != NULL);
+        give();
+    }
 }
 
 static void update_active(void)
 {
-    coro_trace_active = json_sink || log_sink;
+    atomic_store(&text_on, json_sink || log_sink);
+    coro_trace_active = json_sink || log_sink || atomic_load(&bin);
 }
 
 static void default_program(void)
@@ -139,9 +154,53 @@ static void start_clock(void)
     }
 }
 
+static void report_drops(const coro__sink *s, const char *what);
+static void end_bin(int signal);
+
+static int open_bin(const char *spec)
+{
+    char path[sizeof bin_path];
+    uint64_t ring;
+    int rc = coro__bin_parse(spec, path, sizeof path, &ring);
+    if (rc) return rc;
+    take();
+    default_program();
+    int ts = clock_kind == CORO_CLOCK_LOGICAL ? CORO_CTR_TS_LOGICAL : CORO_CTR_TS_TSC;
+    coro__bin *b = coro__bin_open(path, ring, program, ts);
+    if (!b) {
+        rc = -errno;
+        give();
+        return rc;
+    }
+    start_clock();
+    if (json_sink) { /* one trace at a time: the JSON one ends here */
+        coro__json_end(json_sink, emitted, json_sink->dropped, 0);
+        coro__sink_close(json_sink);
+        json_sink = NULL;
+    }
+    end_bin(0);
+    memcpy(bin_path, path, sizeof bin_path);
+    atomic_store_explicit(&bin, b, memory_order_release);
+    update_active();
+    give();
+    return 0;
+}
+
+/* With the lock held (or in a handler): end the binary trace. */
+static void end_bin(int signal)
+{
+    coro__bin *b = atomic_exchange(&bin, NULL);
+    if (b) coro__bin_end(b, signal);
+    update_active();
+    if (b && !signal && coro__bin_dropped(b))
+        fprintf(stderr, "coroscope: %llu trace events were lost by the binary trace (%s: %s)\n",
+                (unsigned long long)coro__bin_dropped(b), bin_path, "no room to record them");
+}
+
 int coro_trace_open(const char *path)
 {
     if (!path || !*path) return -EINVAL;
+    if (coro__bin_wanted(path)) return open_bin(path);
     coro__sink *s = coro__sink_open(path, buffer_size);
     if (!s) return -errno;
     take();
@@ -151,6 +210,7 @@ int coro_trace_open(const char *path)
         coro__json_end(json_sink, emitted, json_sink->dropped, 0);
         coro__sink_close(json_sink);
     }
+    end_bin(0);
     json_sink = s;
     coro__json_header(s, program, clock_kind);
     update_active();
@@ -188,6 +248,7 @@ static void report_drops(const coro__sink *s, const char *what)
  * record (`signal` is the terminating signal, 0 for a normal end). */
 static void end_locked(coro__sink **j_out, coro__sink **l_out, int signal)
 {
+    end_bin(signal);
     coro__sink *j = json_sink, *l = log_sink;
     json_sink = log_sink = NULL;
     update_active();
@@ -258,7 +319,8 @@ void coro_trace_set_buffer_size(size_t bytes)
 uint64_t coro_trace_emitted(void)
 {
     take();
-    uint64_t n = emitted;
+    coro__bin *b = atomic_load(&bin);
+    uint64_t n = b ? coro__bin_events(b) : emitted;
     give();
     return n;
 }
@@ -269,6 +331,8 @@ uint64_t coro_trace_dropped(void)
     uint64_t n = 0;
     if (json_sink) n = json_sink->dropped;
     if (log_sink && log_sink->dropped > n) n = log_sink->dropped;
+    coro__bin *b = atomic_load(&bin);
+    if (b && coro__bin_dropped(b) > n) n = coro__bin_dropped(b);
     give();
     return n;
 }
@@ -296,7 +360,9 @@ void coro__signal_unlock(bool locked)
 
 void coro__trace_emit_in_handler(coro_trace_ev *ev)
 {
-    emit_locked(ev);
+    coro__bin *b = atomic_load(&bin);
+    if (b) coro__bin_record_in_handler(b, ev);
+    emit_locked(ev, b != NULL);
     if (json_sink) coro__sink_flush(json_sink);
 }
 
@@ -313,6 +379,7 @@ void coro__trace_end_in_handler(int signal)
 void coro__trace_forget_in_child(void)
 {
     json_sink = log_sink = NULL;
+    atomic_store(&bin, NULL); /* its pages are shared with the parent: leave them */
     update_active();
     pthread_mutex_init(&lock, NULL);
     holding = 0;

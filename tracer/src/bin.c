@@ -1,0 +1,568 @@
+/*
+ * bin.c - the binary recorder: per-thread chunks of fixed-size records in
+ * a shared mapping of the trace file (format: coro/trace_bin.h).
+ *
+ * Recording an event takes no lock and formats nothing: a sequence number
+ * from one atomic counter, a timestamp from the CPU's counter, and a copy
+ * of the event's fields into the thread's current chunk. Strings become
+ * ids through per-thread caches:
+ *  - cause, reason, obj_kind and file are string literals (the runtime's
+ *    contract, trace.h): cached by address;
+ *  - names are cached by (object id, address), valid until any rename
+ *    (a process-wide rename epoch), since a rename rewrites the name in place;
+ *  - details are hashed by content.
+ * A miss interns the string once for the whole process (under a mutex) and
+ * appends it to a string chunk. Chunks are handed out with an atomic
+ * counter; the file grows under the same mutex, with fallocate() so that a
+ * full disk is an error we count, not a SIGBUS.
+ *
+ * The pages are the file's (MAP_SHARED): when the process is killed, the
+ * kernel keeps everything recorded. Nothing is written with write(2).
+ *
+ * The flight recorder (ring=SIZE) reuses the oldest event chunk that no
+ * thread is writing; the events it held are counted as overwritten.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "coro/trace_bin.h"
+#include "sink.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+#define HAVE_TSC 1
+#else
+#define HAVE_TSC 0
+#endif
+
+/* Address space reserved for the file's mapping; the file grows inside it. */
+#define RESERVE ((uint64_t)1 << 36) /* 64 GiB */
+#define GROW    ((uint64_t)4 << 20) /* the file grows 4 MiB at a time */
+#define CACHE   256
+
+typedef struct name_slot {
+    uint64_t id;
+    const char *ptr;
+    uint64_t epoch;
+    uint32_t sid;
+} name_slot;
+
+typedef struct ptr_slot {
+    const char *ptr;
+    uint32_t sid;
+} ptr_slot;
+
+typedef struct hash_slot {
+    uint64_t hash;
+    const char *copy;
+    uint32_t sid;
+} hash_slot;
+
+struct coro__bin {
+    int fd;
+    char *base;
+    coro_ctr_header *h;
+    uint64_t mapped; /* file size */
+    uint64_t gen;    /* which recorder a thread's state belongs to */
+    pthread_mutex_t lock;
+    coro_ctr_chunk *strings; /* the string chunk being filled */
+    /* interned strings: content -> id */
+    struct {
+        uint64_t hash;
+        char *s;
+        uint32_t sid;
+    } * tab;
+    size_t tab_cap, tab_len;
+    bool ring;
+    int ts_kind;
+    uint64_t ns0; /* CLOCK_MONOTONIC at opening */
+};
+
+typedef struct bin_thread {
+    uint64_t gen;
+    coro__bin *b;
+    coro_ctr_chunk *chunk;
+    coro_ctr_record *rec;
+    uint64_t count, ticket;
+    uint32_t no;
+    name_slot names[CACHE];
+    ptr_slot ptrs[CACHE];
+    hash_slot details[CACHE];
+} bin_thread;
+
+static _Atomic uint64_t rename_epoch = 1;
+static _Atomic uint64_t generation;
+static _Atomic uint32_t thread_count;
+static _Thread_local bin_thread *me __attribute__((tls_model("initial-exec")));
+/* Set while a signal handler records: the slow paths must not wait for a
+ * lock the interrupted code may hold. */
+static _Thread_local int in_handler __attribute__((tls_model("initial-exec")));
+static pthread_key_t exit_key;
+static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+
+#define A(p) ((_Atomic uint64_t *)(p))
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static inline uint64_t ticks(void)
+{
+#if HAVE_TSC
+    return __rdtsc();
+#else
+    return mono_ns();
+#endif
+}
+
+static uint64_t fnv(const char *s, size_t *len)
+{
+    uint64_t h = 1469598103934665603u;
+    const char *p = s;
+    while (*p) h = (h ^ (unsigned char)*p++) * 1099511628211u;
+    *len = (size_t)(p - s);
+    return h | 1; /* never 0: 0 marks an empty slot */
+}
+
+static bool lock_bin(coro__bin *b)
+{
+    if (!in_handler) {
+        pthread_mutex_lock(&b->lock);
+        return true;
+    }
+    return pthread_mutex_trylock(&b->lock) == 0;
+}
+
+/* ---- the file ---- */
+
+/* With b->lock held: make the file at least `size` bytes. */
+static int grow_to(coro__bin *b, uint64_t size)
+{
+    if (size <= b->mapped) return 0;
+    if (size > RESERVE) return EFBIG;
+    uint64_t want = (size + GROW - 1) / GROW * GROW;
+    if (want > RESERVE) want = RESERVE;
+    int rc = posix_fallocate(b->fd, 0, (off_t)want);
+    if (rc == EOPNOTSUPP || rc == EINVAL) rc = ftruncate(b->fd, (off_t)want) ? errno : 0;
+    if (rc) return rc;
+    b->mapped = want;
+    return 0;
+}
+
+static coro_ctr_chunk *chunk_at(coro__bin *b, uint64_t slot)
+{
+    return (coro_ctr_chunk *)(b->base + CORO_CTR_HEADER + slot * CORO_CTR_CHUNK);
+}
+
+/* A new chunk slot at the end of the file, or NULL (disk full). */
+static coro_ctr_chunk *new_slot(coro__bin *b, uint32_t type)
+{
+    if (!lock_bin(b)) return NULL;
+    uint64_t slot = atomic_load(A(&b->h->chunks));
+    coro_ctr_chunk *c = NULL;
+    if (!grow_to(b, CORO_CTR_HEADER + (slot + 1) * CORO_CTR_CHUNK)) {
+        atomic_store(A(&b->h->chunks), slot + 1);
+        c = chunk_at(b, slot);
+        c->type = type;
+    }
+    if (b->ts_kind == CORO_CTR_TS_TSC) { /* a longer baseline for the clock */
+        uint64_t t = ticks(), n = mono_ns() - b->ns0;
+        atomic_store(A(&b->h->ns_b), n);
+        atomic_store(A(&b->h->tsc_b), t);
+    }
+    pthread_mutex_unlock(&b->lock);
+    return c;
+}
+
+/* Release the thread's event chunk: the ring may reuse it. */
+static void release(bin_thread *t)
+{
+    if (t->chunk && t->gen == atomic_load(&generation))
+        atomic_store_explicit(A(&t->chunk->owner), t->ticket << 1, memory_order_release);
+    t->chunk = NULL;
+}
+
+static bool take_chunk(bin_thread *t)
+{
+    coro__bin *b = t->b;
+    release(t);
+    coro_ctr_chunk *c = NULL;
+    uint64_t ticket = 0;
+    if (!b->ring) {
+        c = new_slot(b, CORO_CTR_EVENTS);
+        ticket = atomic_fetch_add(A(&b->h->tickets), 1);
+    } else {
+        /* The oldest slot no thread is writing. At most one per thread is
+         * busy, and the ring has more slots than that (or we give up). */
+        for (int tries = 0; tries < 4096 && !c; tries++) {
+            ticket = atomic_fetch_add(A(&b->h->tickets), 1);
+            coro_ctr_chunk *s = chunk_at(b, ticket % b->h->ring_chunks);
+            uint64_t w = atomic_load_explicit(A(&s->owner), memory_order_acquire);
+            if (w & 1) continue;
+            if (!atomic_compare_exchange_strong(A(&s->owner), &w, ticket << 1 | 1)) continue;
+            if (s->type == CORO_CTR_EVENTS)
+                atomic_fetch_add(A(&b->h->overwritten), atomic_load(A(&s->count)));
+            c = s;
+        }
+    }
+    if (!c) return false;
+    atomic_store(A(&c->count), 0);
+    c->thread = t->no;
+    c->ticket = ticket;
+    c->owner = ticket << 1 | 1;
+    atomic_store_explicit((_Atomic uint32_t *)&c->type, CORO_CTR_EVENTS, memory_order_release);
+    t->chunk = c;
+    t->rec = (coro_ctr_record *)(c + 1);
+    t->count = 0;
+    t->ticket = ticket;
+    return true;
+}
+
+static void thread_exit(void *p)
+{
+    bin_thread *t = p;
+    release(t);
+    free(t);
+}
+
+static void make_key(void)
+{
+    pthread_key_create(&exit_key, thread_exit);
+}
+
+static bin_thread *thread_state(coro__bin *b)
+{
+    bin_thread *t = me;
+    if (t && t->gen == b->gen) return t;
+    if (!t) {
+        t = calloc(1, sizeof *t);
+        if (!t) return NULL;
+        pthread_once(&key_once, make_key);
+        pthread_setspecific(exit_key, t);
+        me = t;
+    }
+    memset(t, 0, sizeof *t);
+    t->gen = b->gen;
+    t->b = b;
+    t->no = atomic_fetch_add(&thread_count, 1) + 1;
+    return t;
+}
+
+/* ---- strings ---- */
+
+/* With b->lock held: append s to the string chunks. *held says whether
+ * the lock is still held on return (it is let go to take a new chunk). */
+static bool store_string(coro__bin *b, uint32_t sid, const char *s, size_t len, bool *held)
+{
+    size_t max = CORO_CTR_CHUNK - sizeof(coro_ctr_chunk) - sizeof(coro_ctr_string) - 8;
+    if (len > max) len = max;
+    size_t need = (sizeof(coro_ctr_string) + len + 1 + 7) & ~(size_t)7;
+    coro_ctr_chunk *c = b->strings;
+    if (!c || c->count + need > CORO_CTR_CHUNK - sizeof(coro_ctr_chunk)) {
+        pthread_mutex_unlock(&b->lock); /* new_slot takes it */
+        c = new_slot(b, CORO_CTR_STRINGS);
+        *held = lock_bin(b);
+        if (!c || !*held) return false;
+        b->strings = c;
+    }
+    char *at = (char *)(c + 1) + c->count;
+    coro_ctr_string e = {sid, (uint32_t)len};
+    memcpy(at, &e, sizeof e);
+    memcpy(at + sizeof e, s, len);
+    at[sizeof e + len] = 0;
+    atomic_store_explicit(A(&c->count), c->count + need, memory_order_release);
+    return true;
+}
+
+/* The process-wide id of s's content (0 if it cannot be recorded). */
+static uint32_t intern(coro__bin *b, const char *s, uint64_t hash, size_t len, const char **copy)
+{
+    if (!lock_bin(b)) return 0;
+    if (b->tab_len * 2 >= b->tab_cap) {
+        size_t ncap = b->tab_cap ? b->tab_cap * 2 : 1024;
+        __typeof__(b->tab) n = calloc(ncap, sizeof *n);
+        if (!n) {
+            pthread_mutex_unlock(&b->lock);
+            return 0;
+        }
+        for (size_t i = 0; i < b->tab_cap; i++)
+            if (b->tab[i].hash) {
+                size_t j = b->tab[i].hash & (ncap - 1);
+                while (n[j].hash) j = (j + 1) & (ncap - 1);
+                n[j] = b->tab[i];
+            }
+        free(b->tab);
+        b->tab = n;
+        b->tab_cap = ncap;
+    }
+    size_t j = hash & (b->tab_cap - 1);
+    while (b->tab[j].hash) {
+        if (b->tab[j].hash == hash && !strcmp(b->tab[j].s, s)) {
+            uint32_t sid = b->tab[j].sid;
+            *copy = b->tab[j].s;
+            pthread_mutex_unlock(&b->lock);
+            return sid;
+        }
+        j = (j + 1) & (b->tab_cap - 1);
+    }
+    char *c = malloc(len + 1);
+    uint32_t sid = 0;
+    if (c) {
+        memcpy(c, s, len + 1);
+        sid = (uint32_t)atomic_fetch_add(A(&b->h->strings), 1) + 1;
+        bool held = true;
+        if (store_string(b, sid, c, len, &held)) {
+            /* the table may have been grown while store_string let go of
+             * the lock: find the slot again */
+            j = hash & (b->tab_cap - 1);
+            while (b->tab[j].hash) j = (j + 1) & (b->tab_cap - 1);
+            b->tab[j].hash = hash;
+            b->tab[j].s = c;
+            b->tab[j].sid = sid;
+            b->tab_len++;
+            *copy = c;
+        } else {
+            free(c);
+            sid = 0;
+            if (!held) return 0;
+        }
+    }
+    pthread_mutex_unlock(&b->lock);
+    return sid;
+}
+
+static uint32_t by_content(bin_thread *t, const char *s)
+{
+    size_t len;
+    uint64_t h = fnv(s, &len);
+    hash_slot *e = &t->details[h & (CACHE - 1)];
+    if (e->hash == h && !strcmp(e->copy, s)) return e->sid;
+    const char *copy = NULL;
+    uint32_t sid = intern(t->b, s, h, len, &copy);
+    if (sid) *e = (hash_slot){h, copy, sid};
+    return sid;
+}
+
+static inline uint32_t literal(bin_thread *t, const char *s)
+{
+    if (!s) return 0;
+    ptr_slot *e = &t->ptrs[((uintptr_t)s >> 3) & (CACHE - 1)];
+    if (__builtin_expect(e->ptr == s, 1)) return e->sid;
+    uint32_t sid = by_content(t, s);
+    if (sid) *e = (ptr_slot){s, sid};
+    return sid;
+}
+
+static inline uint32_t name(bin_thread *t, uint64_t id, const char *s, uint64_t epoch)
+{
+    if (!s) return 0;
+    name_slot *e = &t->names[id & (CACHE - 1)];
+    if (__builtin_expect(e->id == id && e->ptr == s && e->epoch == epoch, 1)) return e->sid;
+    uint32_t sid = by_content(t, s);
+    if (sid) *e = (name_slot){id, s, epoch, sid};
+    return sid;
+}
+
+/* ---- recording ---- */
+
+void coro__bin_record(coro__bin *b, coro_trace_ev *ev, bool keep_order)
+{
+    bin_thread *t = thread_state(b);
+    if (!t) return;
+    if (__builtin_expect(!t->chunk || t->count == CORO_CTR_RECORDS_PER_CHUNK, 0)) {
+        if (!take_chunk(t)) {
+            atomic_fetch_add(A(&b->h->dropped), 1);
+            return;
+        }
+    }
+    if (ev->kind == CORO_EV_RENAME) atomic_fetch_add(&rename_epoch, 1);
+    uint64_t epoch = atomic_load_explicit(&rename_epoch, memory_order_relaxed);
+    if (!keep_order) {
+        ev->seq = atomic_fetch_add_explicit(A(&b->h->seq), 1, memory_order_relaxed) + 1;
+        ev->ts = b->ts_kind == CORO_CTR_TS_LOGICAL ? ev->seq : ticks();
+        ev->thread = t->no;
+    } else {
+        uint64_t s = atomic_load(A(&b->h->seq));
+        if (ev->seq > s) atomic_store(A(&b->h->seq), ev->seq);
+    }
+    coro_ctr_record *r = &t->rec[t->count];
+    r->seq = ev->seq;
+    r->ts = ev->ts;
+    r->co = ev->co.id;
+    r->from = ev->from.id;
+    r->to = ev->to.id;
+    r->by = ev->by.id;
+    r->obj = ev->obj.id;
+    r->wait = ev->wait;
+    r->value = ev->value;
+    r->aux = (ev->has & CORO_EVH_ADDR) ? ev->addr : (uint64_t)ev->timeout_ms;
+    r->co_name = name(t, ev->co.id, ev->co.name, epoch);
+    r->from_name = name(t, ev->from.id, ev->from.name, epoch);
+    r->to_name = name(t, ev->to.id, ev->to.name, epoch);
+    r->by_name = name(t, ev->by.id, ev->by.name, epoch);
+    r->obj_name = name(t, ev->obj.id, ev->obj.name, epoch);
+    r->obj_kind = literal(t, ev->obj_kind);
+    r->cause = literal(t, ev->cause);
+    r->reason = literal(t, ev->reason);
+    r->detail = ev->detail ? by_content(t, ev->detail) : 0;
+    r->file = literal(t, ev->file);
+    r->line = ev->line;
+    r->fd = ev->fd;
+    r->events = ev->events;
+    r->nready = ev->nready;
+    r->depth = ev->depth;
+    r->thread = ev->thread;
+    r->kind = (uint16_t)ev->kind;
+    r->has = (uint16_t)ev->has;
+    atomic_store_explicit(A(&t->chunk->count), ++t->count, memory_order_release);
+}
+
+/* "64M", "512K", "1G", "1048576" -> bytes; 0 if not understood. */
+static uint64_t parse_size(const char *s)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s) return 0;
+    uint64_t m = 1;
+    if (*end == 'K' || *end == 'k')
+        m = 1024, end++;
+    else if (*end == 'M' || *end == 'm')
+        m = 1024 * 1024, end++;
+    else if (*end == 'G' || *end == 'g')
+        m = 1024 * 1024 * 1024, end++;
+    if (*end) return 0;
+    return v * m;
+}
+
+bool coro__bin_wanted(const char *spec)
+{
+    const char *colon = strstr(spec, ":ring=");
+    size_t n = colon ? (size_t)(colon - spec) : strlen(spec);
+    return colon || (n > 4 && !memcmp(spec + n - 4, ".ctr", 4));
+}
+
+int coro__bin_parse(const char *spec, char *path, size_t cap, uint64_t *ring)
+{
+    *ring = 0;
+    const char *colon = strstr(spec, ":ring=");
+    size_t n = colon ? (size_t)(colon - spec) : strlen(spec);
+    if (n == 0 || n >= cap) return -EINVAL;
+    memcpy(path, spec, n);
+    path[n] = 0;
+    if (colon) {
+        *ring = parse_size(colon + 6);
+        if (*ring < 4 * CORO_CTR_CHUNK) return -EINVAL;
+    }
+    return 0;
+}
+
+coro__bin *coro__bin_open(const char *path, uint64_t ring_bytes, const char *program, int ts_kind)
+{
+    int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return NULL;
+    coro__bin *b = calloc(1, sizeof *b);
+    void *base = b ? mmap(NULL, RESERVE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0)
+                   : MAP_FAILED;
+    int err = ENOMEM;
+    if (base == MAP_FAILED) goto fail;
+    b->fd = fd;
+    b->base = base;
+    b->h = base;
+    pthread_mutex_init(&b->lock, NULL);
+    uint64_t ring = ring_bytes / CORO_CTR_CHUNK;
+    err = grow_to(b, CORO_CTR_HEADER + (ring + 1) * CORO_CTR_CHUNK);
+    if (err) goto fail;
+    coro_ctr_header *h = b->h;
+    memcpy(h->magic, CORO_CTR_MAGIC, 8);
+    h->version = CORO_CTR_VERSION;
+    h->endian = CORO_CTR_ENDIAN;
+    h->header_size = CORO_CTR_HEADER;
+    h->chunk_size = CORO_CTR_CHUNK;
+    h->record_size = sizeof(coro_ctr_record);
+    h->ring_chunks = ring;
+    h->chunks = ring; /* the ring's slots come first; strings go after */
+    h->pid = getpid();
+    strncpy(h->program, program ? program : "", sizeof h->program - 1);
+    if (ts_kind == CORO_CTR_TS_TSC && !HAVE_TSC) ts_kind = CORO_CTR_TS_NS;
+    h->ts_kind = (uint32_t)ts_kind;
+    b->ts_kind = ts_kind;
+    b->ring = ring > 0;
+    b->ns0 = mono_ns();
+    h->tsc_a = ticks();
+    h->ns_a = 0;
+    if (ts_kind == CORO_CTR_TS_TSC) { /* a first estimate of the tick rate */
+        uint64_t n;
+        while ((n = mono_ns() - b->ns0) < 200000) {
+        }
+        h->tsc_b = ticks();
+        h->ns_b = n;
+    }
+    b->gen = atomic_fetch_add(&generation, 1) + 1;
+    return b;
+fail:
+    if (b && base != MAP_FAILED) munmap(base, RESERVE);
+    free(b);
+    coro__raw_close(fd);
+    errno = err;
+    return NULL;
+}
+
+void coro__bin_set_counts(coro__bin *b, uint64_t dropped, uint64_t overwritten)
+{
+    atomic_store(A(&b->h->dropped), dropped);
+    atomic_store(A(&b->h->overwritten), overwritten);
+}
+
+uint64_t coro__bin_events(coro__bin *b)
+{
+    return atomic_load(A(&b->h->seq));
+}
+
+uint64_t coro__bin_dropped(coro__bin *b)
+{
+    return atomic_load(A(&b->h->dropped));
+}
+
+/* The end: counters into the header. Safe in a signal handler. The
+ * mapping stays: threads still running may record into it, which is
+ * harmless (the reader stops at the end counters it needs). */
+void coro__bin_end(coro__bin *b, int signal)
+{
+    coro_ctr_header *h = b->h;
+    if (b->ts_kind == CORO_CTR_TS_TSC) {
+        uint64_t t = ticks(), n = mono_ns() - b->ns0;
+        atomic_store(A(&h->ns_b), n);
+        atomic_store(A(&h->tsc_b), t);
+    }
+    h->end_events = atomic_load(A(&h->seq));
+    h->end_signal = signal;
+    atomic_store((_Atomic uint32_t *)&h->ended, 1);
+    /* The file grew in steps: give back what was not used. Threads still
+     * running could take a new chunk in that space: only at a normal end,
+     * when the program is leaving. */
+    if (!signal) {
+        pthread_mutex_lock(&b->lock);
+        uint64_t used = CORO_CTR_HEADER + atomic_load(A(&h->chunks)) * CORO_CTR_CHUNK;
+        if (used < b->mapped && ftruncate(b->fd, (off_t)used) == 0) b->mapped = used;
+        pthread_mutex_unlock(&b->lock);
+    }
+}
+
+void coro__bin_record_in_handler(coro__bin *b, coro_trace_ev *ev)
+{
+    in_handler = 1;
+    coro__bin_record(b, ev, false);
+    in_handler = 0;
+}
