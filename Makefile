@@ -54,6 +54,7 @@ bench:
 	bash bench/echo/ir.sh build/release
 	bash bench/echo/sweep.sh build/release build/release/echo-sweep
 	bash bench/http/run.sh build/release
+	bash bench/stacks/run.sh build/release
 
 format:
 	git ls-files '*.c' '*.h' | xargs clang-format -i

@@ -34,7 +34,7 @@ if [ "${1:-}" != demo ]; then
 fi
 
 # The network benchmarks also need a load generator and nginx.
-if [ "${BENCH:-}" = 1 ]; then pkgs+=(wrk nginx-light curl golang-go); fi
+if [ "${BENCH:-}" = 1 ]; then pkgs+=(wrk nginx-light curl golang-go gnuplot-nox); fi
 
 missing=()
 for p in "${pkgs[@]}"; do

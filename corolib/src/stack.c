@@ -160,6 +160,20 @@ coro_stack_mode coro_get_stack_mode(const coro_t *co)
     return CORO_STACK_GUARDED;
 }
 
+size_t coro_stack_in_use(const coro_t *co)
+{
+    if (!co || co->is_main || (co->state != CORO_SUSPENDED && co->state != CORO_READY)) return 0;
+    uintptr_t top = ((uintptr_t)co->stack.lo + co->stack.size) & ~(uintptr_t)15;
+#if !defined(CORO_SWITCH_UCONTEXT)
+    uintptr_t sp = (uintptr_t)co->ctx.sp;
+#elif defined(__x86_64__)
+    uintptr_t sp = (uintptr_t)co->ctx.uc.uc_mcontext.gregs[REG_RSP];
+#else
+    uintptr_t sp = top;
+#endif
+    return sp <= top ? (size_t)(top - sp) : 0;
+}
+
 size_t coro__stack_guard(const coro__stack *s)
 {
     return s->mode == CORO__GUARDED && s->map ? (size_t)((char *)s->lo - (char *)s->map) : 0;
@@ -193,14 +207,11 @@ static int fail_nomem(const char *what, size_t size, const char *who)
     if (limit > 0 && maps >= 0 && maps + 16 >= limit)
         return coro__fail(NULL, 0, ENOMEM,
                           "cannot create a %zu-byte stack for coroutine '%s': %s failed with "
-                          "ENOMEM because the process has %d memory mappings and the kernel "
-                          "allows vm.max_map_count=%ld; each guarded stack uses two. Remedies: "
-                          "use a stack mode that needs no mapping per coroutine "
-                          "(coro_attr.stack_mode = CORO_STACK_SLAB: stacks carved from large "
-                          "slabs, checked by a canary; or CORO_STACK_COPY: one shared stack, "
-                          "copied out on suspend; or coro_set_default_stack_mode), raise the "
-                          "limit (sysctl -w vm.max_map_count=%ld), keep fewer coroutines alive "
-                          "at once, or destroy finished ones sooner",
+                          "ENOMEM: the process has %d memory mappings and vm.max_map_count is "
+                          "%ld (each guarded stack uses two). Remedies: a stack mode without a "
+                          "mapping per coroutine (coro_attr.stack_mode = CORO_STACK_SLAB or "
+                          "CORO_STACK_COPY, or coro_set_default_stack_mode), a higher limit "
+                          "(sysctl -w vm.max_map_count=%ld), or fewer coroutines alive at once",
                           size, who, what, maps, limit, limit * 4);
     return coro__fail(NULL, 0, ENOMEM,
                       "cannot create a %zu-byte stack for coroutine '%s': %s failed with ENOMEM "

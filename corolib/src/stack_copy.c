@@ -31,6 +31,7 @@
 
 #if defined(__has_include)
 #if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/memcheck.h>
 #include <valgrind/valgrind.h>
 #define HAVE_VALGRIND 1
 #endif
@@ -45,11 +46,55 @@
 #define SHARED_STACK ((size_t)256 * 1024)
 #define COPIER_STACK ((size_t)64 * 1024)
 
-/* A copy-mode coroutine's saved stack; sits just below its record. */
+/* A copy-mode coroutine's saved stack. It sits just above its record, in
+ * the slack of the record's 64-byte-aligned slot. */
 typedef struct coro__copy {
     char *buf;
     uint32_t len, cap;
 } coro__copy;
+
+/* Records come from a per-thread pool of 64-byte-aligned slots carved from
+ * 256 KiB chunks: a malloc per record would cost its header and the
+ * alignment on top, about 50 bytes of a suspended coroutine's ~1.4 KiB. */
+#define RECORD_CHUNK ((size_t)256 * 1024)
+typedef struct free_rec {
+    struct free_rec *next;
+} free_rec;
+static _Thread_local struct {
+    free_rec *free;
+    char *bump, *end;
+} recs;
+
+static size_t slot_size(size_t record)
+{
+    return (record + sizeof(coro__copy) + 63) & ~(size_t)63;
+}
+
+static void *rec_alloc(size_t slot)
+{
+    if (recs.free) {
+        free_rec *r = recs.free;
+        recs.free = r->next;
+        return r;
+    }
+    if (recs.bump + slot > recs.end) {
+        char *c =
+            mmap(NULL, RECORD_CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (c == MAP_FAILED) return NULL;
+        recs.bump = c;
+        recs.end = c + RECORD_CHUNK;
+    }
+    void *p = recs.bump;
+    recs.bump += slot;
+    return p;
+}
+
+static void rec_free(void *p)
+{
+    free_rec *r = p;
+    r->next = recs.free;
+    recs.free = r;
+}
 
 static _Thread_local struct shared {
     void *map;
@@ -63,10 +108,17 @@ static _Thread_local struct shared {
     unsigned vg_shared, vg_copier;
 } sh;
 
+/* The record is at the start of its slot (map), the saved stack's header
+ * after it (map_size is the record's size). */
+static coro__copy *hdr(const coro__stack *s)
+{
+    return (coro__copy *)((char *)s->map + ((s->map_size + 7) & ~(size_t)7));
+}
+
 #if !defined(CORO_SWITCH_UCONTEXT)
 static coro__copy *copy_of(const coro_t *co)
 {
-    return (coro__copy *)co->stack.map - 1;
+    return hdr(&co->stack);
 }
 
 static __attribute__((noreturn, cold)) void die(const coro_t *co, const char *why)
@@ -101,6 +153,11 @@ static NO_ASAN void restore(coro_t *co)
     coro__copy *c = copy_of(co);
 #if defined(CORO_ASAN)
     __asan_unpoison_memory_region(sh.lo, (size_t)(sh.top - sh.lo)); /* the last one's poison */
+#endif
+#ifdef HAVE_VALGRIND
+    /* memcheck marked the bytes below the last occupant's stack pointer
+     * unaddressable as its frames returned; these are a stack again. */
+    VALGRIND_MAKE_MEM_UNDEFINED(sh.top - c->len, c->len);
 #endif
     memcpy(sh.top - c->len, c->buf, c->len);
 }
@@ -160,17 +217,22 @@ int coro__copy_alloc(coro__stack *s, size_t record_size, const char *who)
                       who);
 #else
     if (!sh.lo && shared_init(who) != 0) return -errno;
+    /* coro__create asks for room to align the record to 64 bytes; the slot
+     * is aligned already, so map_size is the record itself and coro.c puts
+     * it at the slot's start. */
+    size_t record = sizeof(struct coro);
+    CORO__ASSERT(record_size >= record);
+    void *slot = rec_alloc(slot_size(record));
     /* The initial frame (coro__copy_ctx_init) needs at most 176 bytes. */
-    coro__copy *c = malloc(sizeof *c + record_size);
     char *buf = malloc(192);
-    if (!c || !buf) {
-        free(c);
+    if (!slot || !buf) {
+        if (slot) rec_free(slot);
         free(buf);
         return coro__fail(NULL, 0, ENOMEM, "cannot create coroutine '%s': out of memory", who);
     }
-    *c = (coro__copy){.buf = buf, .cap = 192};
-    s->map = c + 1;
-    s->map_size = record_size;
+    s->map = slot;
+    s->map_size = record;
+    *hdr(s) = (coro__copy){.buf = buf, .cap = 192};
     s->lo = sh.lo;
     s->size = (size_t)(sh.top - sh.lo);
     s->mode = CORO__COPY;
@@ -189,7 +251,7 @@ void coro__copy_ctx_init(coro__stack *s, coro__ctx *ctx, coro__entry_fn entry, v
     _Alignas(16) char tmp[192];
     coro__ctx_init(ctx, tmp, sizeof tmp, entry, arg);
     size_t n = (size_t)(tmp + sizeof tmp - (char *)ctx->sp);
-    coro__copy *c = (coro__copy *)s->map - 1;
+    coro__copy *c = hdr(s);
     memcpy(c->buf, ctx->sp, n);
     c->len = (uint32_t)n;
     ctx->sp = sh.top - n;
@@ -198,10 +260,10 @@ void coro__copy_ctx_init(coro__stack *s, coro__ctx *ctx, coro__entry_fn entry, v
 
 void coro__copy_free(coro__stack *s)
 {
-    coro__copy *c = (coro__copy *)s->map - 1;
+    coro__copy *c = hdr(s);
     if (sh.occupant && sh.occupant->stack.map == s->map) sh.occupant = NULL;
     free(c->buf);
-    free(c);
+    rec_free(s->map);
     if (sh.live) sh.live--;
 }
 

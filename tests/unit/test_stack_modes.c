@@ -157,10 +157,32 @@ static void test_default_mode_setting(void **state)
     assert_int_equal(coro_default_guard_size(), 64 * 1024);
 }
 
+/* What a suspended coroutine holds: its 1 KiB array and the frames above. */
+static void test_stack_in_use(void **state)
+{
+    (void)state;
+    assert_int_equal(coro_stack_in_use(coro_self()), 0);
+    coro_stack_mode modes[] = {CORO_STACK_GUARDED, CORO_STACK_SLAB, CORO_STACK_COPY};
+    for (int m = 0; m < 3; m++) {
+        if (modes[m] == CORO_STACK_COPY && !copy_supported()) continue;
+        coro_attr a = {.stack_mode = modes[m]};
+        coro_t *c = coro_create_ex(&a, keeper, (void *)(intptr_t)1, "in-use");
+        assert_int_equal(coro_stack_in_use(c), 0); /* not started */
+        coro_resume(c);
+        size_t used = coro_stack_in_use(c);
+        assert_true(used > 1024 && used < 8192);
+        coro_resume(c);
+        assert_int_equal(coro_stack_in_use(c), 0); /* dead */
+        coro_destroy(c);
+    }
+}
+
 /* More coroutines alive at once than guarded stacks can reach with the
  * default mapping limit, each suspended with 1 KiB of its stack in use. */
 static void many(coro_stack_mode mode, size_t n)
 {
+    const char *env = getenv("STACK_MODES_MANY"); /* fewer under valgrind */
+    if (env) n = (size_t)atol(env);
     coro_attr a = {.stack_mode = mode, .stack_size = 16 * 1024};
     coro_t **all = malloc(n * sizeof *all);
     assert_non_null(all);
@@ -354,6 +376,7 @@ int main(void)
         cmocka_unit_test(test_copy_nests_with_every_mode),
         cmocka_unit_test(test_spawned_copy_and_slab_run),
         cmocka_unit_test(test_default_mode_setting),
+        cmocka_unit_test(test_stack_in_use),
         cmocka_unit_test(test_100k_slab),
         cmocka_unit_test(test_100k_copy),
         cmocka_unit_test(test_slab_overrun_is_named),

@@ -229,6 +229,10 @@ CORO_API int coro_set_default_stack_mode(coro_stack_mode mode);
 CORO_API coro_stack_mode coro_default_stack_mode(void);
 /* The mode co's stack has (never CORO_STACK_DEFAULT), and a mode's name. */
 CORO_API coro_stack_mode coro_get_stack_mode(const coro_t *co);
+/* Bytes of its stack a suspended (or ready) coroutine is using: from where
+ * it stopped to the top; what the copy mode keeps for it. 0 for a running,
+ * new, dead or main coroutine. */
+CORO_API size_t coro_stack_in_use(const coro_t *co);
 CORO_API const char *coro_stack_mode_name(coro_stack_mode mode);
 
 /* How many free stacks each thread keeps for reuse (default 64). */
