@@ -153,6 +153,11 @@ static const char *cause_label(const coro_trace_ev *ev)
                                     : "ERR");
         return vz_intern(buf);
     }
+    if (!strcmp(c, "complete") && (ev->has & CORO_EVH_FD)) { /* io_uring */
+        char buf[64];
+        snprintf(buf, sizeof buf, "fd %d completion", ev->fd);
+        return vz_intern(buf);
+    }
     return vz_intern(vz_cause_word(c));
 }
 
@@ -189,7 +194,8 @@ int vz_view_graph(const vz_trace *t, const vz_opts *o, FILE *out)
     memset(&g, 0, sizeof g);
     const char *l_creates = vz_intern("creates"), *l_spawns = vz_intern("spawns"),
                *l_awaits = vz_intern("awaits"), *l_returns = vz_intern("finishes, continues"),
-               *l_runs = vz_intern("runs epoll_wait");
+               *l_runs = vz_intern("runs epoll_wait"), *l_uring = vz_intern("runs io_uring_enter"),
+               *l_submits = vz_intern("submits");
     /* per thread: the loop (context) whose epoll_wait it ran last */
     uint64_t *loop = NULL;
     unsigned threads = 0;
@@ -239,7 +245,8 @@ int vz_view_graph(const vz_trace *t, const vz_opts *o, FILE *out)
                     break;
                 /* The loop resumes what its epoll_wait or timers made ready. */
                 uint64_t lp = loop[ev->thread];
-                if (lp && (!strcmp(c, "io") || !strcmp(c, "timer") || !strcmp(c, "post")))
+                if (lp && (!strcmp(c, "io") || !strcmp(c, "timer") || !strcmp(c, "post") ||
+                           !strcmp(c, "complete")))
                     add_edge(&g, node_for(&g, &m, lp, NULL, o->fold), co, cause_label(ev), 6);
                 else if (ev->obj.id && !strcmp(c, "wake"))
                     add_edge(&g, node_for(&g, &m, ev->obj.id, ev->obj.name, o->fold), co,
@@ -261,8 +268,14 @@ int vz_view_graph(const vz_trace *t, const vz_opts *o, FILE *out)
         case CORO_EV_EPOLL_WAIT:
             if (ev->obj.id) {
                 loop[ev->thread] = ev->obj.id;
-                add_edge(&g, co, node_for(&g, &m, ev->obj.id, ev->obj.name, o->fold), l_runs, 6);
+                bool uring = ev->reason && !strcmp(ev->reason, "io_uring");
+                add_edge(&g, co, node_for(&g, &m, ev->obj.id, ev->obj.name, o->fold),
+                         uring ? l_uring : l_runs, 6);
             }
+            break;
+        case CORO_EV_SUBMIT: /* io_uring: the call handed to the kernel */
+            if (ev->obj.id)
+                add_edge(&g, co, node_for(&g, &m, ev->obj.id, ev->obj.name, o->fold), l_submits, 5);
             break;
         default:
             break;

@@ -165,6 +165,9 @@ static bool draw(seq *s, const vz_model *m, const coro_trace_ev *ev, int row, bo
             size_t from = lane_of(s, ev->from.id, ev->from.name);
             if (ev->cause && !strcmp(ev->cause, "io") && (ev->has & CORO_EVH_FD))
                 snprintf(label, sizeof label, "%llu: fd %d ready", n, ev->fd);
+            else if (ev->cause && !strcmp(ev->cause, "complete"))
+                snprintf(label, sizeof label, "%llu: op %llu completed (%lld)", n,
+                         (unsigned long long)ev->wait, (long long)ev->value);
             else
                 snprintf(label, sizeof label, "%llu: %s", n, vz_cause_word(ev->cause));
             arrow(s, from, to, row, label,
@@ -211,8 +214,9 @@ static bool draw(seq *s, const vz_model *m, const coro_trace_ev *ev, int row, bo
         *per_thread(s, &s->loop, ev->thread) = l + 1;
         char took[48] = "";
         if (!logical) vz_duration(ev->ts - vz_wait_start(m, ev), took, sizeof took);
-        snprintf(label, sizeof label, "%llu: in epoll_wait%s%s -> %d ready", n, *took ? " " : "",
-                 took, ev->nready);
+        bool uring = ev->reason && !strcmp(ev->reason, "io_uring");
+        snprintf(label, sizeof label, "%llu: in %s%s%s -> %d ready", n,
+                 uring ? "io_uring_enter" : "epoll_wait", *took ? " " : "", took, ev->nready);
         fprintf(s->out,
                 "  p%zu_%d [shape=box, style=filled, fillcolor=\"#dde4f4\", fontsize=9, "
                 "label=",
@@ -234,6 +238,25 @@ static bool draw(seq *s, const vz_model *m, const coro_trace_ev *ev, int row, bo
         arrow(s, from, to, row, label, "color=\"#2040a0\", style=dotted");
         return true;
     }
+    case CORO_EV_SUBMIT: { /* io_uring: the call handed to the kernel, from co to its socket */
+        if (!ev->obj.id) return false;
+        size_t from = lane_of(s, ev->co.id, ev->co.name);
+        size_t to = lane_of(s, ev->obj.id, ev->obj.name);
+        snprintf(label, sizeof label, "%llu: submits %s (op %llu)", n,
+                 ev->detail ? ev->detail : "a call", (unsigned long long)ev->wait);
+        arrow(s, from, to, row, label, "color=\"#2040a0\", style=dashed");
+        return true;
+    }
+    case CORO_EV_COMPLETE: { /* the loop hands the completion over, as a dispatch */
+        uint64_t lp = *per_thread(s, &s->loop, ev->thread);
+        uint64_t run = *per_thread(s, &s->running, ev->thread);
+        size_t to = lane_of(s, ev->co.id, ev->co.name);
+        size_t from = lp ? lp - 1 : run ? run - 1 : to;
+        snprintf(label, sizeof label, "%llu: op %llu done: %lld", n, (unsigned long long)ev->wait,
+                 (long long)ev->value);
+        arrow(s, from, to, row, label, "color=\"#2040a0\", style=dotted");
+        return true;
+    }
     case CORO_EV_TIMER:
     case CORO_EV_WAKE: {
         const char *what = wake_object_kind(ev);
@@ -249,19 +272,22 @@ static bool draw(seq *s, const vz_model *m, const coro_trace_ev *ev, int row, bo
     }
 }
 
-static void legend(seq *s, size_t nl)
+static void legend(seq *s, size_t nl, bool uring)
 {
     fprintf(s->out,
             "  legend [shape=note, fontsize=9, pos=\"%d,%d!\", label=\"how to read it\\l"
             "solid green arrow: control passes (resume), with its cause\\l"
             "bold orange arrow: a finished child continues its awaiter\\l"
             "dotted blue arrow: the loop hands a ready fd to its coroutine\\l"
+            "%s"
             "dotted purple arrow: a channel, lock or timer wakes a coroutine\\l"
             "thick green bar: who holds control of the thread\\l"
             "dashed orange bar: a coroutine waiting in an await\\l"
             "blue box: the thread blocked in epoll_wait\\l"
             "numbers: the event's seq (coroscope log)\\l\"];\n",
-            x_of(nl) + LANE_W / 2, -ROW_H);
+            x_of(nl) + LANE_W / 2, -ROW_H,
+            uring ? "dashed blue arrow: a call submitted to io_uring; dotted: its completion\\l"
+                  : "");
 }
 
 int vz_view_seq(const vz_trace *t, const vz_opts *o, FILE *out)
@@ -344,7 +370,9 @@ int vz_view_seq(const vz_trace *t, const vz_opts *o, FILE *out)
         fprintf(out, "  lane%zu -> end%zu [style=dashed, color=\"#bbbbbb\", arrowhead=none];\n", l,
                 l);
     }
-    legend(&s, nl);
+    bool uring = false; /* the io_uring line of the legend, only where it is drawn */
+    for (size_t i = 0; i < t->n && !uring; i++) uring = t->ev[i].kind == CORO_EV_SUBMIT;
+    legend(&s, nl, uring);
     fprintf(out, "}\n");
     free(s.l);
     free(s.running);

@@ -20,7 +20,17 @@ echo)
   wake_kind=epoll_dispatch
   [ "${CORO_IO_BACKEND:-}" = io_uring ] && wake_kind=complete
   n=$(grep -c "\"kind\":\"$wake_kind\"" "$work/echo.jsonl")
-  [ "$n" -gt 20 ] || fail "only $n $wake_kind events traced" ;;
+  [ "$n" -gt 20 ] || fail "only $n $wake_kind events traced"
+  if [ "$wake_kind" = complete ]; then # the viewer draws the proactor's story
+    "$build/viz/coroscope" seq "$work/echo.jsonl" > "$work/seq.dot" || fail "seq failed"
+    grep -q "submits recv (op" "$work/seq.dot" || fail "seq shows no submission"
+    grep -q "in io_uring_enter" "$work/seq.dot" || fail "seq shows no io_uring_enter"
+    "$build/viz/coroscope" graph "$work/echo.jsonl" > "$work/graph.dot" || fail "graph failed"
+    grep -q "runs io_uring_enter" "$work/graph.dot" || fail "graph shows no io_uring_enter"
+    grep -q "completion" "$work/graph.dot" || fail "graph shows no completion edge"
+    "$build/viz/coroscope" log "$work/echo.jsonl" | grep -q "cause: completion of op" ||
+      fail "the log shows no completion cause"
+  fi ;;
 http) # a small but real HTTP/1.1 server: bodies, versions, keep-alive, deadlines
   start_server "$work/server.log" "$listening" \
     "$build/examples/http-hello" --port 0 --header-timeout 500 --idle-timeout 800 || fail "server did not start"

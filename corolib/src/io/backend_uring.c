@@ -264,8 +264,8 @@ static void complete(coro_ctx *c, uint64_t ud, int res, bool *posted)
     if (res == -ECANCELED && timed_out) res = -ETIMEDOUT;
     trace_complete(c, w, res);
     /* A deadline is a timer on either backend (here the kernel's). */
-    coro__wakeinfo wi = {.cause = res == -ETIMEDOUT ? "timer" : "complete", .detail = w->base.op,
-                         .wait = w->op_no};
+    coro__wakeinfo wi = {
+        .cause = res == -ETIMEDOUT ? "timer" : "complete", .detail = w->base.op, .wait = w->op_no};
     wi.obj = coro_named_ref(&w->sock->named);
     wi.fd = w->sock->fd;
     wi.has = CORO_EVH_WAIT | CORO_EVH_FD;

@@ -35,9 +35,9 @@ struct coro__waiter {
     coro_sock *sock; /* NULL for a sleep */
     int dir;
     coro__timer timer;
-    uint64_t be_op;  /* the backend's handle of its request (io_uring), or 0 */
-    uint64_t op_no;  /* io_uring: the submission's number in the trace */
-    bool proactor;   /* io_uring: a submitted call, not a readiness wait */
+    uint64_t be_op; /* the backend's handle of its request (io_uring), or 0 */
+    uint64_t op_no; /* io_uring: the submission's number in the trace */
+    bool proactor;  /* io_uring: a submitted call, not a readiness wait */
 };
 
 typedef struct coro__post {
