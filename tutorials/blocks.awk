@@ -3,7 +3,8 @@
 # Writes DIR/N (the lines inside block N) and prints one line per block:
 #   N <TAB> lang <TAB> open-line <TAB> close-line <TAB> exit <TAB> adjacent <TAB> source
 # exit:     the status a `<!-- exit N -->` line just before the block expects (default 0),
-#           or "skip" after a `<!-- skip: why -->` line (the set-up commands of README.md)
+#           or "skip" after a `<!-- skip: why -->` line (the set-up commands of README.md);
+#           for an output block, "vary" when `<!-- numbers vary -->` precedes it
 # adjacent: 1 when only blank lines separate the block from the previous one
 # source:   "path:A-B" when the line before the block is a link [..](path#LA-LB)
 BEGIN { n = 0; inside = 0; exitc = 0; gap = 1; prev = "" }
@@ -46,6 +47,10 @@ BEGIN { n = 0; inside = 0; exitc = 0; gap = 1; prev = "" }
     }
     if (line ~ /^<!-- skip: .* -->[ \t]*$/) {
         exitc = "skip"
+        next
+    }
+    if (line ~ /^<!-- numbers vary -->[ \t]*$/) {
+        exitc = "vary"
         next
     }
     if (line ~ /^<!-- exit [0-9]+ -->[ \t]*$/) {

@@ -13,3 +13,5 @@ s/(127\.0\.0\.1|localhost|0\.0\.0\.0):[0-9]+/\1:PORT/g
 s/([Pp]ort) [0-9]+/\1 PORT/g
 # 4. A process id.
 s/([Pp]id[ =:]*)[0-9]+/\1PID/g
+# 5. A memory address (ASLR moves stacks and heaps on every run).
+s/0x[0-9a-f]{6,}/0xADDR/g

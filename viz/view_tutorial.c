@@ -131,6 +131,7 @@ static int spawn(char *const argv[], char *const extra_env[], bool quiet)
         if (fd >= 0) {
             dup2(fd, STDOUT_FILENO);
             dup2(fd, STDERR_FILENO);
+            close(fd); /* the program sees 0-2 only, as on the chapter's page */
         }
         execvp(argv[0], argv);
         fprintf(stderr, "coroscope tutorial: cannot run %s: %s\n", argv[0], strerror(errno));

@@ -1,0 +1,177 @@
+/*
+ * pitfalls.c - chapter 14: programs that go wrong on purpose, one flag each.
+ *
+ *   --tiny-stack    a recursion too deep for a 16 KiB stack: the guard page
+ *   --big-stack     the same recursion with a stack sized for it
+ *   --tiny-slab     the same overflow on an unguarded slab stack: the canary
+ *   --strtok        two coroutines share strtok's hidden position
+ *   --gethostbyname two coroutines share gethostbyname's static result
+ *   --thread-local  a pointer to a thread-local, kept across a move to
+ *                   another thread
+ *   --fpu           a coroutine changes the rounding mode: whose is it?
+ */
+#include <fenv.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "coro/coro.h"
+#include "coro/io.h"
+
+/* ---- stacks ----------------------------------------------------------- */
+
+static int depth(int n) /* about 1 KiB of stack per call, all of it written */
+{
+    volatile char frame[1000];
+    memset((char *)frame, n, sizeof frame);
+    if (n == 0) return frame[0];
+    return depth(n - 1) + frame[0];
+}
+
+static void *recurse(void *arg)
+{
+    int n = (int)(intptr_t)arg;
+    coro_log("recursing %d calls deep", n);
+    depth(n);
+    coro_log("came back");
+    return NULL;
+}
+
+static int stacks(size_t size, coro_stack_mode mode)
+{
+    coro_attr attr = {.stack_size = size, .stack_mode = mode};
+    /* A slab hands out slots one after another: the first one made lies just
+     * below the second, with nothing in between. */
+    coro_t *below = coro_create_ex(&attr, recurse, (void *)(intptr_t)0, "neighbour");
+    coro_t *co = coro_create_ex(&attr, recurse, (void *)(intptr_t)24, "recurse");
+    coro_resume(co);
+    coro_destroy(co);
+    coro_destroy(below);
+    return 0;
+}
+
+/* ---- non-reentrant libc ----------------------------------------------- */
+
+static void *tokens(void *arg)
+{
+    char line[64];
+    snprintf(line, sizeof line, "%s", (const char *)arg);
+    for (char *t = strtok(line, " "); t; t = strtok(NULL, " ")) {
+        coro_log("token: %s", t);
+        coro_yield(); /* the other coroutine calls strtok now */
+    }
+    return NULL;
+}
+
+static void *resolve(void *arg)
+{
+    struct hostent *h = gethostbyname(arg); /* a numeric name: no lookup */
+    coro_yield();                           /* the other coroutine resolves its name */
+    coro_log("asked for %s, holding %s", (const char *)arg, h ? h->h_name : "nothing");
+    return NULL;
+}
+
+static int two(coro_fn fn, const char *a, const char *b)
+{
+    coro_spawn(fn, (void *)a, "first");
+    coro_spawn(fn, (void *)b, "second");
+    coro_run();
+    return 0;
+}
+
+/* ---- thread-locals ---------------------------------------------------- */
+
+static _Thread_local int requests; /* each thread counts its own */
+static coro_ctx *other_ctx;
+static pthread_barrier_t ready, sent;
+
+/* Read through a call the compiler cannot see through (coro/ws.h). */
+static int __attribute__((noipa)) requests_here(void)
+{
+    return requests;
+}
+
+static void *mover(void *arg)
+{
+    (void)arg;
+    int *volatile mine = &requests; /* this thread's counter (volatile: kept in memory) */
+    coro_log("on the first thread: requests = %d", *mine);
+    coro_yield(); /* ... and main hands us to the other thread */
+    coro_log("on the second thread: requests = %d, but the pointer taken before reads %d",
+             requests_here(), *mine);
+    return NULL;
+}
+
+static void *second_thread(void *arg)
+{
+    (void)arg;
+    other_ctx = coro_ctx_create("second");
+    requests = 0;
+    pthread_barrier_wait(&ready);
+    pthread_barrier_wait(&sent);
+    coro_ctx_run(other_ctx);
+    coro_ctx_destroy(other_ctx);
+    return NULL;
+}
+
+static int move_thread(void)
+{
+    requests = 5;
+    coro_t *co = coro_create(mover, NULL, "mover");
+    coro_resume(co);
+    pthread_t t;
+    pthread_barrier_init(&ready, NULL, 2);
+    pthread_barrier_init(&sent, NULL, 2);
+    pthread_create(&t, NULL, second_thread, NULL);
+    pthread_barrier_wait(&ready);
+    coro_ctx_send(other_ctx, co);
+    pthread_barrier_wait(&sent);
+    pthread_join(t, NULL);
+    return coro_destroy(co); /* dead by now: freed from any thread */
+}
+
+/* ---- floating point --------------------------------------------------- */
+
+static volatile double three = 3.0;
+
+static void *upward(void *arg)
+{
+    (void)arg;
+    fesetround(FE_UPWARD); /* this coroutine's rounding mode */
+    coro_log("rounding up:      1/3 = %.17g", 1.0 / three);
+    coro_yield();
+    coro_log("still up:         1/3 = %.17g", 1.0 / three);
+    return NULL;
+}
+
+static void *nearest(void *arg)
+{
+    (void)arg;
+    coro_log("rounding nearest: 1/3 = %.17g", 1.0 / three);
+    return NULL;
+}
+
+static int fpu(void)
+{
+    coro_spawn(upward, NULL, "upward");
+    coro_spawn(nearest, NULL, "nearest");
+    coro_run();
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *what = argc > 1 ? argv[1] : "";
+    if (!strcmp(what, "--tiny-stack")) return stacks(16 * 1024, CORO_STACK_GUARDED);
+    if (!strcmp(what, "--big-stack")) return stacks(64 * 1024, CORO_STACK_GUARDED);
+    if (!strcmp(what, "--tiny-slab")) return stacks(16 * 1024, CORO_STACK_SLAB);
+    if (!strcmp(what, "--strtok")) return two(tokens, "a b c", "x y z");
+    if (!strcmp(what, "--gethostbyname")) return two(resolve, "10.0.0.1", "10.0.0.2");
+    if (!strcmp(what, "--thread-local")) return move_thread();
+    if (!strcmp(what, "--fpu")) return fpu();
+    fprintf(stderr, "usage: tutorial_pitfalls --tiny-stack|--big-stack|--tiny-slab|--strtok|--gethostbyname|"
+                    "--thread-local|--fpu\n");
+    return 1;
+}
