@@ -261,7 +261,14 @@ static bool draw(seq *s, const vz_model *m, const coro_trace_ev *ev, int row, bo
     case CORO_EV_WAKE: {
         const char *what = wake_object_kind(ev);
         if (!what) return false;
-        size_t from = lane_of(s, ev->obj.id, ev->obj.name);
+        /* A sleep's timer belongs to the loop (its object is the context):
+         * it fires from the lane of the coroutine that runs the loop. */
+        const vz_coro *ob = vz_model_find(m, ev->obj.id);
+        uint64_t lp = *per_thread(s, &s->loop, ev->thread);
+        size_t from = ev->kind == CORO_EV_TIMER && lp && ob && ob->obj_kind &&
+                              !strcmp(ob->obj_kind, "context")
+                          ? lp - 1
+                          : lane_of(s, ev->obj.id, ev->obj.name);
         size_t to = lane_of(s, ev->co.id, ev->co.name);
         snprintf(label, sizeof label, "%llu: %s %s", n, what, co);
         arrow(s, from, to, row, label, "color=\"#7030a0\", style=dotted");

@@ -220,6 +220,11 @@ loop)
   "$cs" seq "$f" > "$work/seq.dot"
   grep -q 'in epoll_wait -> 2 ready' "$work/seq.dot" || fail "seq has no epoll_wait"
   grep -q 'legend \[shape=note' "$work/seq.dot" || fail "seq has no legend"
+  # A sleep's timer fires from the loop: main's lane in seq, the loop's node in graph.
+  sl=$here/traces/sleep.jsonl
+  "$cs" check "$sl" > /dev/null || fail "sleep trace: $("$cs" check "$sl")"
+  "$cs" seq "$sl" | grep -q 'p1_5 -> p0_5 \[xlabel="9: timer fired sleeper"' || fail "seq: the timer does not fire from main's lane"
+  "$cs" graph "$sl" | grep -q 'n1 -> n2 \[label="timer fired"' || fail "graph: the timer does not fire from the loop"
   "$cs" graph "$f" > "$work/g.dot"
   grep -q 'label="runs epoll_wait x 5"' "$work/g.dot" || fail "graph: main does not run the loop"
   grep -q 'label="fd 10 IN x 2"' "$work/g.dot" || fail "graph: the loop does not resume echo#1" ;;

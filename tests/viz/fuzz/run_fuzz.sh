@@ -38,7 +38,9 @@ run)
     cp "$seeds"/*.ev "$corpus/" 2>/dev/null || true
     [ -n "$(ls -A "$corpus")" ] || head -c 4096 /dev/urandom > "$corpus/random.ev"
   fi
-  FUZZ_MODE=$mode FUZZ_VIEW=$view "$work/fuzz_views" -max_total_time="$secs" -max_len=4096 \
+  # Event programs are 8 bytes an event: 128 events find what 512 do, four times faster.
+  maxlen=4096; [ "$mode" = events ] && maxlen=1024
+  FUZZ_MODE=$mode FUZZ_VIEW=$view "$work/fuzz_views" -max_total_time="$secs" -max_len=$maxlen \
     -timeout=10 -rss_limit_mb=2048 -close_fd_mask=3 -dict="$src/tests/viz/fuzz/trace.dict" \
     -artifact_prefix="$work/crashes/$mode-$view-" "$corpus" 2>&1 | tail -3 ;;
 *) echo "usage: run_fuzz.sh build|run ..." >&2; exit 1 ;;
