@@ -21,9 +21,13 @@
  *          is object, object kind str, graph node id]
  *   init   rows of the coroutines that exist before the first event shown
  *   ev     per event: [seq, ts, kind, thread, co, from, to, by, obj, why str,
- *          file str, line, log line, [rows]] with parties as coroutine
- *          index + 1 (0 none); why is the cause or reason
- *   row    [coroutine, state, waits-for str, awaited coroutine + 1, thread, name str]
+ *          file str, line, log line, [rows], [wait result, loop], edge] with
+ *          parties as coroutine index + 1 (0 none); why is the cause or
+ *          reason; then the frame view's lines on a wait's error result and
+ *          on the loop in epoll_wait (text or null each); edge: the k of the
+ *          graph's edge "e<k>" the event drew (the graph view decides), or 0
+ *   row    [coroutine, state, waits-for str, awaited coroutine + 1, thread,
+ *          name str, ready: the event that made it ready, or -1]
  *   src    {"file as the trace names it": its text, or null if not found}
  *   strs   the strings
  * Strings are escaped so that the JSON can sit inside a <script> element.
@@ -137,24 +141,57 @@ static long str_index(strtab *t, const char *s)
 
 /* ---- rows of the model ---- */
 
-/* What the page knows of one coroutine. state -1: not seen yet. */
+/* What the page knows of one coroutine. state -1: not seen yet; ready:
+ * while ready, the event that made it so (the ready queue's order). */
 typedef struct row {
     int state;
     const char *waiting, *name;
     uint64_t awaiting;
     unsigned thread;
+    long ready;
 } row;
 
-static row row_of(const vz_coro *c)
+/* The replay: the model, the row the page holds of each coroutine, and
+ * the event of each one's latest spawn or wake. */
+typedef struct replay {
+    vz_model m;
+    row *shadow;
+    long *ready_at;
+    size_t n, cap;
+} replay;
+
+static row row_of(const replay *r, size_t k)
 {
-    return (row){(int)c->state, c->state == VZ_SUSPENDED ? c->waiting : NULL, c->name,
-                 c->state == VZ_SUSPENDED ? c->awaiting : 0, c->thread};
+    const vz_coro *c = &r->m.co[k];
+    bool susp = c->state == VZ_SUSPENDED;
+    return (row){(int)c->state, susp ? c->waiting : NULL,
+                 c->name,       susp ? c->awaiting : 0,
+                 c->thread,     c->state == VZ_READY ? r->ready_at[k] : -1};
 }
 
 static bool row_eq(row a, row b)
 {
     return a.state == b.state && a.waiting == b.waiting && a.name == b.name &&
-           a.awaiting == b.awaiting && a.thread == b.thread;
+           a.awaiting == b.awaiting && a.thread == b.thread && a.ready == b.ready;
+}
+
+/* Apply event i; new coroutines start unseen by the page. */
+static void advance(replay *r, const coro_trace_ev *ev, size_t i)
+{
+    vz_model_apply(&r->m, ev);
+    if (r->m.n > r->cap) {
+        r->cap = r->m.cap;
+        r->shadow = realloc(r->shadow, r->cap * sizeof *r->shadow);
+        r->ready_at = realloc(r->ready_at, r->cap * sizeof *r->ready_at);
+        if (!r->shadow || !r->ready_at) abort();
+    }
+    for (; r->n < r->m.n; r->n++) {
+        r->shadow[r->n] = (row){.state = -1, .ready = -1};
+        r->ready_at[r->n] = -1;
+    }
+    const vz_coro *c = ev->co.id ? vz_model_find(&r->m, ev->co.id) : NULL;
+    if (c && (ev->kind == CORO_EV_SPAWN || ev->kind == CORO_EV_WAKE))
+        r->ready_at[c - r->m.co] = (long)i;
 }
 
 static long index_of(const vz_model *m, uint64_t id)
@@ -165,8 +202,8 @@ static long index_of(const vz_model *m, uint64_t id)
 
 static void write_row(FILE *f, const vz_model *m, strtab *st, size_t k, row r)
 {
-    fprintf(f, "[%zu,%d,%ld,%ld,%u,%ld]", k, r.state, str_index(st, r.waiting),
-            index_of(m, r.awaiting) + 1, r.thread, str_index(st, r.name));
+    fprintf(f, "[%zu,%d,%ld,%ld,%u,%ld,%ld]", k, r.state, str_index(st, r.waiting),
+            index_of(m, r.awaiting) + 1, r.thread, str_index(st, r.name), r.ready);
 }
 
 /* ---- sources ---- */
@@ -284,59 +321,83 @@ static void write_event(FILE *f, const vz_trace *t, size_t i, const vz_model *m,
     putc(',', f);
 }
 
-/* Replay events [lo, hi) writing each with the rows it changed; shadow is
- * what the page knows of every coroutine so far. */
-static void write_events(FILE *f, const vz_trace *t, size_t lo, size_t hi, vz_model *m, strtab *st,
-                         row **shadow, size_t *nshadow)
+/* One line a function prints into f as a JSON string, or null. */
+static void json_line(FILE *f, const vz_trace *t, size_t i, const vz_model *m, int which)
+{
+    static char buf[1024];
+    FILE *mem = fmemopen(buf, sizeof buf, "w");
+    long len = 0;
+    if (mem) {
+        if (which == 0)
+            vz_frame_wait_result(&t->ev[i], mem);
+        else
+            vz_frame_loop_line(t, i, m, mem);
+        fflush(mem);
+        len = ftell(mem);
+        fclose(mem);
+    }
+    while (len > 0 && buf[len - 1] == '\n') len--;
+    if (len <= 0) {
+        fputs("null", f);
+        return;
+    }
+    buf[len < (long)sizeof buf ? len : (long)sizeof buf - 1] = 0;
+    json_str(f, buf);
+}
+
+/* The frame view's lines about event i: a wait's error result, and the
+ * loop blocking in or back from epoll_wait. */
+static void write_notes(FILE *f, const vz_trace *t, size_t i, const vz_model *m)
+{
+    putc('[', f);
+    json_line(f, t, i, m, 0);
+    putc(',', f);
+    json_line(f, t, i, m, 1);
+    putc(']', f);
+}
+
+/* Replay events [lo, hi) writing each with the rows it changed. */
+static void write_events(FILE *f, const vz_trace *t, size_t lo, size_t hi, replay *r, strtab *st,
+                         const uint32_t *edge_of)
 {
     fputs(",\"ev\":[", f);
     for (size_t i = lo; i < hi; i++) {
         const coro_trace_ev *ev = &t->ev[i];
-        vz_model_apply(m, ev);
-        if (*nshadow < m->n) {
-            *shadow = realloc(*shadow, m->cap * sizeof **shadow);
-            if (!*shadow) abort();
-            for (size_t k = *nshadow; k < m->n; k++) (*shadow)[k] = (row){.state = -1};
-            *nshadow = m->n;
-        }
+        advance(r, ev, i);
         if (i > lo) putc(',', f);
-        write_event(f, t, i, m, st);
+        write_event(f, t, i, &r->m, st);
         const uint64_t touched[] = {ev->co.id, ev->from.id, ev->to.id, ev->by.id, ev->obj.id};
         long done[5];
         size_t nd = 0;
         bool any = false;
         putc('[', f);
         for (size_t p = 0; p < 5; p++) {
-            long k = index_of(m, touched[p]);
+            long k = index_of(&r->m, touched[p]);
             bool skip = k < 0;
             for (size_t d = 0; d < nd && !skip; d++) skip = done[d] == k;
             if (skip) continue;
             done[nd++] = k;
-            row r = row_of(&m->co[k]);
-            if (row_eq(r, (*shadow)[k])) continue;
-            (*shadow)[k] = r;
+            row now = row_of(r, (size_t)k);
+            if (row_eq(now, r->shadow[k])) continue;
+            r->shadow[k] = now;
             if (any) putc(',', f);
-            write_row(f, m, st, (size_t)k, r);
+            write_row(f, &r->m, st, (size_t)k, now);
             any = true;
         }
-        fputs("]]", f);
+        fputs("],", f);
+        write_notes(f, t, i, &r->m);
+        fprintf(f, ",%u]", edge_of ? edge_of[i] : 0);
     }
     putc(']', f);
 }
 
-int vz_html_data(FILE *f, const vz_trace *t, const vz_opts *o, bool fold, bool graph)
+/* What the page says about the run and about itself. */
+static void write_about(FILE *f, const vz_trace *t, const vz_opts *o, size_t lo, size_t hi,
+                        bool cut, bool fold, bool graph)
 {
-    size_t lo, hi;
-    bool cut;
-    window(t, o, &lo, &hi, &cut);
-    strtab st = {0};
-    vz_model m;
-    vz_model_init(&m);
-    for (size_t i = 0; i < lo; i++) vz_model_apply(&m, &t->ev[i]);
-
     uint64_t lost = 0;
     for (size_t g = 0; g < t->ngaps; g++) lost += t->gaps[g].count;
-    fputs("{\"program\":", f);
+    fputs("\"program\":", f);
     json_str(f, t->program ? t->program : "");
     fputs(",\"trace\":", f);
     const char *base = t->path ? strrchr(t->path, '/') : NULL;
@@ -374,34 +435,51 @@ int vz_html_data(FILE *f, const vz_trace *t, const vz_opts *o, bool fold, bool g
         if (k) putc(',', f);
         json_str(f, coro_ev_kind_name((coro_ev_kind)k));
     }
-
-    /* The coroutines that exist before the window, as the page starts. */
-    size_t nshadow = m.n;
-    row *shadow = malloc((m.cap ? m.cap : 1) * sizeof *shadow);
-    if (!shadow) abort();
-    fputs("],\"init\":[", f);
-    for (size_t k = 0; k < m.n; k++) {
-        shadow[k] = row_of(&m.co[k]);
-        if (k) putc(',', f);
-        write_row(f, &m, &st, k, shadow[k]);
-    }
     putc(']', f);
-    write_events(f, t, lo, hi, &m, &st, &shadow, &nshadow);
+}
 
-    /* Static facts, from the whole run, as the graph view saw it. */
-    size_t shown = m.n;
-    for (size_t i = hi; i < t->n; i++) vz_model_apply(&m, &t->ev[i]);
+/* The first `shown` coroutines with what the whole run says of them (as
+ * the graph view saw it: final names), each naming its graph node. */
+static void write_coroutines(FILE *f, const vz_model *m, size_t shown, bool fold, strtab *st)
+{
     fputs(",\"co\":[", f);
     for (size_t k = 0; k < shown; k++) {
-        const vz_coro *c = &m.co[k];
+        const vz_coro *c = &m->co[k];
         char node[32];
         vz_graph_node_id(c->id, fold && !c->is_object ? vz_fold_name(c->name) : NULL, node,
                          sizeof node);
         fprintf(f, "%s[%llu,%ld,%ld,%d,%ld,\"%s\"]", k ? "," : "", (unsigned long long)c->id,
-                str_index(&st, c->name), str_index(&st, c->fn), c->is_object,
-                str_index(&st, c->obj_kind), node);
+                str_index(st, c->name), str_index(st, c->fn), c->is_object,
+                str_index(st, c->obj_kind), node);
     }
     putc(']', f);
+}
+
+int vz_html_data(FILE *f, const vz_trace *t, const vz_opts *o, bool fold, const uint32_t *edge_of)
+{
+    size_t lo, hi;
+    bool cut;
+    window(t, o, &lo, &hi, &cut);
+    strtab st = {0};
+    replay r = {0};
+    vz_model_init(&r.m);
+    for (size_t i = 0; i < lo; i++) advance(&r, &t->ev[i], i);
+    putc('{', f);
+    write_about(f, t, o, lo, hi, cut, fold, edge_of != NULL);
+
+    /* The coroutines that exist before the window, as the page starts. */
+    fputs(",\"init\":[", f);
+    for (size_t k = 0; k < r.n; k++) {
+        r.shadow[k] = row_of(&r, k);
+        if (k) putc(',', f);
+        write_row(f, &r.m, &st, k, r.shadow[k]);
+    }
+    putc(']', f);
+    write_events(f, t, lo, hi, &r, &st, edge_of);
+
+    size_t shown = r.m.n;
+    for (size_t i = hi; i < t->n; i++) vz_model_apply(&r.m, &t->ev[i]);
+    write_coroutines(f, &r.m, shown, fold, &st);
     write_sources(f, t, o, lo, hi);
     fputs(",\"strs\":[", f);
     for (size_t k = 0; k < st.n; k++) {
@@ -409,9 +487,10 @@ int vz_html_data(FILE *f, const vz_trace *t, const vz_opts *o, bool fold, bool g
         json_str(f, st.s[k]);
     }
     fputs("]}", f);
-    free(shadow);
+    free(r.shadow);
+    free(r.ready_at);
     free(st.s);
     free(st.slot);
-    vz_model_free(&m);
+    vz_model_free(&r.m);
     return VZ_OK;
 }

@@ -12,7 +12,9 @@ enum { VZ_HTML_MAX_EVENTS = 100000 };
 
 /* Write the page's data as one JSON object, safe to place inside
  * <script type="application/json">. `fold` tells how the graph was drawn
- * (so each coroutine names its node), `graph` whether it was. */
-int vz_html_data(FILE *out, const vz_trace *t, const vz_opts *o, bool fold, bool graph);
+ * (so each coroutine names its node); edge_of (from vz_graph_for_page)
+ * which edge each event drew, NULL when there is no graph. */
+int vz_html_data(FILE *out, const vz_trace *t, const vz_opts *o, bool fold,
+                 const uint32_t *edge_of);
 
 #endif

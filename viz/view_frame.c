@@ -101,10 +101,21 @@ static bool source_text(const vz_trace *t, const char *file, int no, char *buf, 
     return found;
 }
 
+/* A wait that ended in an error: the resume's or wake's value. */
+void vz_frame_wait_result(const coro_trace_ev *at, FILE *out)
+{
+    if ((at->kind == CORO_EV_RESUME || at->kind == CORO_EV_WAKE) && (at->has & CORO_EVH_VALUE) &&
+        at->value < 0 && at->value > -4096) {
+        const char *e = strerrorname_np((int)-at->value);
+        fprintf(out, "the wait ended with %lld (%s%s%s)\n", (long long)at->value, e ? e : "",
+                e ? ": " : "", strerror((int)-at->value));
+    }
+}
+
 /* The thread's loop: blocked in epoll_wait right after this event (the
  * next event on the thread is the epoll_wait that ends the wait), or just
  * back from it. */
-static void loop_line(const vz_trace *t, size_t upto, const vz_model *m, FILE *out)
+void vz_frame_loop_line(const vz_trace *t, size_t upto, const vz_model *m, FILE *out)
 {
     const coro_trace_ev *at = &t->ev[upto];
     const coro_trace_ev *next = NULL;
@@ -223,14 +234,9 @@ void vz_print_frame(const vz_trace *t, size_t upto, FILE *out, unsigned fmt_flag
         }
         fprintf(out, "\n");
     }
-    if ((at->kind == CORO_EV_RESUME || at->kind == CORO_EV_WAKE) && (at->has & CORO_EVH_VALUE) &&
-        at->value < 0 && at->value > -4096) {
-        const char *e = strerrorname_np((int)-at->value);
-        fprintf(out, "the wait ended with %lld (%s%s%s)\n", (long long)at->value, e ? e : "",
-                e ? ": " : "", strerror((int)-at->value));
-    }
+    vz_frame_wait_result(at, out);
     fprintf(out, "\n");
-    loop_line(t, upto, &m, out);
+    vz_frame_loop_line(t, upto, &m, out);
     fprintf(out, "%-6s %-24s %-10s %s\n", "id", "coroutine", "state", "waits for");
     for (size_t k = 0; k < m.n; k++) {
         vz_coro *c = &m.co[k];

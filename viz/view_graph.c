@@ -49,6 +49,8 @@ typedef struct graph {
     size_t eslots;
     size_t *nslot; /* hash: key -> node index + 1 */
     size_t nslots;
+    uint32_t *edge_of; /* for a page: per event, the edge it drew + 1 (or NULL) */
+    size_t ev;         /* the event being drawn */
 } graph;
 
 /* The node of id: one per coroutine or object, or with --fold one per name
@@ -129,6 +131,7 @@ static void add_edge(graph *g, size_t a, size_t b, const char *label, int style)
         edge *e = &g->edges[g->eslot[j] - 1];
         if (e->a == a && e->b == b && e->label == label && e->style == style) {
             e->count++;
+            if (g->edge_of) g->edge_of[g->ev] = g->eslot[j];
             return;
         }
         j = (j + 1) & (g->eslots - 1);
@@ -140,6 +143,7 @@ static void add_edge(graph *g, size_t a, size_t b, const char *label, int style)
     }
     g->edges[g->ne] = (edge){a, b, label, style, 1};
     g->eslot[j] = ++g->ne;
+    if (g->edge_of) g->edge_of[g->ev] = (uint32_t)g->ne;
 }
 
 static const char *cause_label(const coro_trace_ev *ev)
@@ -188,10 +192,16 @@ static int cmp_nodes(const void *x, const void *y)
 
 int vz_view_graph(const vz_trace *t, const vz_opts *o, FILE *out)
 {
+    return vz_graph_for_page(t, o, out, NULL);
+}
+
+int vz_graph_for_page(const vz_trace *t, const vz_opts *o, FILE *out, uint32_t *edge_of)
+{
     vz_model m;
     vz_model_init(&m);
     graph g;
     memset(&g, 0, sizeof g);
+    g.edge_of = edge_of;
     const char *l_creates = vz_intern("creates"), *l_spawns = vz_intern("spawns"),
                *l_awaits = vz_intern("awaits"), *l_returns = vz_intern("finishes, continues"),
                *l_runs = vz_intern("runs epoll_wait"), *l_uring = vz_intern("runs io_uring_enter"),
@@ -204,6 +214,7 @@ int vz_view_graph(const vz_trace *t, const vz_opts *o, FILE *out)
     for (size_t i = 0; i < t->n; i++) vz_model_apply(&m, &t->ev[i]);
     for (size_t i = 0; i < t->n; i++) {
         const coro_trace_ev *ev = &t->ev[i];
+        g.ev = i;
         if (ev->thread >= threads) {
             unsigned nt = ev->thread + 8;
             loop = realloc(loop, nt * sizeof *loop);
@@ -239,10 +250,14 @@ int vz_view_graph(const vz_trace *t, const vz_opts *o, FILE *out)
                 const char *c = ev->cause ? ev->cause : "";
                 /* Already drawn: a continuation is the "returns" edge of the
                  * finish, and the start of an awaited child its "awaits". */
-                if (!strcmp(c, "continuation")) break;
-                if (!strcmp(c, "start") && i > 0 && t->ev[i - 1].kind == CORO_EV_AWAIT &&
-                    t->ev[i - 1].to.id == ev->co.id)
+                bool drawn = !strcmp(c, "continuation") ||
+                             (!strcmp(c, "start") && i > 0 && t->ev[i - 1].kind == CORO_EV_AWAIT &&
+                              t->ev[i - 1].to.id == ev->co.id);
+                if (drawn) {
+                    /* A page lights the edge of the finish or await just before. */
+                    if (edge_of && i > 0) edge_of[i] = edge_of[i - 1];
                     break;
+                }
                 /* The loop resumes what its epoll_wait or timers made ready. */
                 uint64_t lp = loop[ev->thread];
                 if (lp && (!strcmp(c, "io") || !strcmp(c, "timer") || !strcmp(c, "post") ||
@@ -317,7 +332,7 @@ int vz_view_graph(const vz_trace *t, const vz_opts *o, FILE *out)
             fprintf(out, "\\n%u coroutines, %llu events", n->members,
                     (unsigned long long)n->events);
         fprintf(out, "\"");
-        if (o->for_page) {
+        if (edge_of) {
             char sid[32];
             vz_graph_node_id(n->id, fold_key(n, o->fold), sid, sizeof sid);
             fprintf(out, ", id=\"%s\"", sid);
@@ -349,10 +364,7 @@ int vz_view_graph(const vz_trace *t, const vz_opts *o, FILE *out)
             snprintf(label, sizeof label, "%s", e->label);
         fprintf(out, "  n%zu -> n%zu [label=", e->a, e->b);
         vz_dot_str(out, label, 100);
-        /* The class tells a page what kind of edge it is (coroscope html). */
-        static const char *classes[] = {"e_transfer", "e_create", "e_await",
-                                        "e_wake",     "e_finish", "e_waits"};
-        if (o->for_page) fprintf(out, ", class=\"%s\"", classes[e->style]);
+        if (edge_of) fprintf(out, ", id=\"e%zu\"", i + 1); /* a page finds it */
         fprintf(out, ", %s];\n", styles[e->style]);
     }
     if (kept < g.nn) {

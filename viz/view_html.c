@@ -56,14 +56,14 @@ static void html_text(FILE *f, const char *s)
 
 /* The graph view's picture of the whole run as SVG text (from its <svg>
  * element on), or NULL with the reason on stderr. */
-static char *graph_svg(const vz_trace *t, bool fold)
+static char *graph_svg(const vz_trace *t, bool fold, uint32_t *edge_of)
 {
-    vz_opts go = {.fold = fold, .max_nodes = GRAPH_NODES, .fd = -1, .kind = -1, .for_page = true};
+    vz_opts go = {.fold = fold, .max_nodes = GRAPH_NODES, .fd = -1, .kind = -1};
     char *dot = NULL, *svg = NULL;
     size_t len = 0;
     FILE *mem = open_memstream(&dot, &len);
     if (!mem) return NULL;
-    int rc = vz_view_graph(t, &go, mem);
+    int rc = vz_graph_for_page(t, &go, mem, edge_of);
     fclose(mem);
     const char *tmp = getenv("TMPDIR");
     char path[4096];
@@ -110,7 +110,8 @@ static size_t coroutines(const vz_trace *t)
 }
 
 /* The page is page.html with its @@NAME@@ markers filled in. */
-static int fill(FILE *out, const vz_trace *t, const vz_opts *o, const char *svg, bool fold)
+static int fill(FILE *out, const vz_trace *t, const vz_opts *o, const char *svg, bool fold,
+                const uint32_t *edge_of)
 {
     const char *p = (const char *)vz_asset_page_html;
     int rc = VZ_OK;
@@ -132,7 +133,7 @@ static int fill(FILE *out, const vz_trace *t, const vz_opts *o, const char *svg,
         else if (IS("GRAPH"))
             fputs(svg ? svg : "", out);
         else if (IS("DATA"))
-            rc = vz_html_data(out, t, o, fold, svg != NULL);
+            rc = vz_html_data(out, t, o, fold, svg ? edge_of : NULL);
 #undef IS
         p = end + 2;
     }
@@ -143,10 +144,13 @@ static int fill(FILE *out, const vz_trace *t, const vz_opts *o, const char *svg,
 int vz_view_html(const vz_trace *t, const vz_opts *o, FILE *out)
 {
     bool fold = coroutines(t) > FOLD_ABOVE;
-    char *svg = graph_svg(t, fold);
+    uint32_t *edge_of = calloc(t->n + 1, sizeof *edge_of);
+    if (!edge_of) abort();
+    char *svg = graph_svg(t, fold, edge_of);
     if (!svg) fprintf(stderr, "coroscope html: the page has no graph (Graphviz failed)\n");
-    int rc = fill(out, t, o, svg, fold);
+    int rc = fill(out, t, o, svg, fold, edge_of);
     free(svg);
+    free(edge_of);
     if (fflush(out) != 0 || ferror(out)) {
         fprintf(stderr, "coroscope html: cannot write the page: %s\n", strerror(errno));
         return VZ_RENDER;

@@ -145,7 +145,6 @@ typedef struct vz_opts {
     const char *script;     /* step --script "n n b" */
     const char *prediction; /* predict: the learner's file */
     const char *src;        /* html --src DIR: where the program's sources are */
-    bool for_page;          /* graph: give nodes and edges ids and classes (html) */
     bool color;
     bool progress;
 } vz_opts;
@@ -160,12 +159,22 @@ int vz_view_states(const vz_trace *t, const vz_opts *o, FILE *out);
 int vz_view_perfetto(const vz_trace *t, const vz_opts *o, FILE *out);
 int vz_view_step(const vz_trace *t, const vz_opts *o, FILE *out);
 int vz_view_html(const vz_trace *t, const vz_opts *o, FILE *out);
+/* The graph view for a page (coroscope html): nodes get SVG ids
+ * (vz_graph_node_id) and edges "e<k>", and edge_of[i] (t->n entries) is set
+ * to the k of the edge event i drew, or left 0. */
+int vz_graph_for_page(const vz_trace *t, const vz_opts *o, FILE *out, uint32_t *edge_of);
 int vz_view_predict(const vz_trace *t, const vz_opts *o, FILE *out);
 /* `coroscope tutorial ...` (argv after "tutorial"); self is how coroscope was invoked. */
 int vz_tutorial(int argc, char **argv, const char *self, bool has_html);
 /* The state of the run after event index upto: the event, every live
  * coroutine and what it waits for, the ready queue, the await chains. */
 void vz_print_frame(const vz_trace *t, size_t upto, FILE *out, unsigned fmt_flags);
+/* Two lines of a frame, shared with the html page: a wait's error result
+ * (if event `at` has one), and the loop's line when the thread of event
+ * upto is about to block in, or is just back from, epoll_wait (m: the model
+ * after upto). Each prints nothing when it does not apply. */
+void vz_frame_wait_result(const coro_trace_ev *at, FILE *out);
+void vz_frame_loop_line(const vz_trace *t, size_t upto, const vz_model *m, FILE *out);
 /* Index of the last event whose seq is at most seq (0 when none is). */
 size_t vz_find_seq(const vz_trace *t, uint64_t seq);
 

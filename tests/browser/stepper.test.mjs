@@ -8,6 +8,7 @@
 //   hostile   names made of HTML and script: shown as text, nothing runs
 //   big       120,000 events: the page holds 100,000, says what it left out,
 //             and stays quick
+//   loop      chapter 8: the frame's line on the loop in epoll_wait, the edges it drew
 //   window    lost events are said and marked; a --from/--to window; play
 //   screenshot  the picture docs/coroscope.md shows (UPDATE_DOCS=1 rewrites it)
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -109,6 +110,14 @@ async function chapter(b) {
   check((await text(p, '#filter')).startsWith('only child'), 'the filter is named');
   await node.click();
   check((await p.$$('#log .row')).length === lines.filter((l) => l.trim()).length, 'a second click shows every line');
+  // Zoom: larger than the box, then fit again.
+  const width = () => p.$eval('#graph svg', (s) => s.getBoundingClientRect().width);
+  const fit = await width();
+  await p.click('#zoom-in');
+  await p.click('#zoom-in');
+  check((await width()) > fit * 1.5, 'zooming in makes the graph larger than its box');
+  await p.click('#zoom-fit');
+  check(Math.abs((await width()) - fit) < 1, 'fit puts it back in its box');
   check(errors.length === 0, 'no script errors and no requests off the page (' + errors.join('; ') + ')');
 }
 
@@ -197,6 +206,30 @@ async function window_(b) {
   check(errors.length === 0, 'no script errors on the window page (' + errors.join('; ') + ')');
 }
 
+async function loop(b) {
+  // Chapter 8's event loop: the frame's loop line is the one `coroscope frame`
+  // prints, and the edges an epoll_wait and an io resume drew light up.
+  run(coroscope, ['tutorial', 'run', '08', '-d', 'echo'], { cwd: work });
+  const trace = join(work, 'echo', 'trace.jsonl');
+  const { page: p, errors } = await b.page(page(trace, join(work, 'echo.html')));
+  const lines = logLines(trace);
+  const seqOf = (re) => Number(lines.find((l) => re.test(l)).trim().split(/\s+/)[0]);
+  const wait = seqOf(/~ epoll_wait/);
+  const frame = run(coroscope, ['frame', String(wait - 1), trace]).split('\n');
+  const loopLine = frame.find((l) => l.includes(': in epoll_wait'));
+  if (!loopLine) fail('coroscope frame ' + (wait - 1) + ' shows no loop line');
+  await p.fill('#jump', String(wait - 1));
+  await p.press('#jump', 'Enter');
+  check((await text(p, '#frame')).includes(loopLine.trim()),
+    'before epoll_wait the frame shows the loop line coroscope frame prints: ' + loopLine.trim());
+  for (const [what, re] of [['an epoll_wait', /~ epoll_wait/], ['an io resume', /> resume .*readable/]]) {
+    await p.fill('#jump', String(seqOf(re)));
+    await p.press('#jump', 'Enter');
+    check((await p.$$('#graph g.edge.fired')).length === 1, what + ' lights the one edge it drew');
+  }
+  check(errors.length === 0, 'no script errors (' + errors.join('; ') + ')');
+}
+
 async function screenshot(b) {
   chapterRun();
   const { page: p, errors } = await b.page(page(chapterTrace, join(work, 'shot.html')));
@@ -214,7 +247,7 @@ async function screenshot(b) {
   check(errors.length === 0, 'no script errors (' + errors.join('; ') + ')');
 }
 
-const cases = { chapter, hostile, big, window: window_, screenshot };
+const cases = { chapter, hostile, big, window: window_, loop, screenshot };
 if (!cases[which]) fail('unknown case ' + which);
 const b = await browser(modules);
 try {

@@ -18,8 +18,8 @@
   const EV = D.ev;
   const N = EV.length;
   const NC = D.co.length;
-  const [SEQ, , KIND, THREAD, CO, FROM, TO, BY, OBJ, WHY, FILE, LINE, TEXT, ROWS] =
-    Array.from({ length: 14 }, (_, i) => i);
+  const [SEQ, , KIND, THREAD, CO, FROM, TO, BY, OBJ, WHY, FILE, LINE, TEXT, ROWS, NOTES, EDGE] =
+    Array.from({ length: 16 }, (_, i) => i);
   const [C_ID, C_NAME, C_FN, C_OBJ, , C_NODE] = [0, 1, 2, 3, 4, 5];
   const ST = Object.fromEntries(D.states.map((n, i) => [n, i]));
   const ORDER = [ST.running, ST.ready, ST.suspended, ST.created, ST.dead];
@@ -44,21 +44,21 @@
       this.aw = f ? f.aw.slice() : new Int32Array(NC);
       this.thr = f ? f.thr.slice() : new Int32Array(NC);
       this.name = f ? f.name.slice() : new Int32Array(NC).fill(-1);
-      this.since = f ? f.since.slice() : new Int32Array(NC).fill(-1);
+      this.ready = f ? f.ready.slice() : new Int32Array(NC).fill(-1);
     }
-    apply(r, i) {
+    apply(r) {
       const c = r[0];
-      if (r[1] === ST.ready && this.state[c] !== ST.ready) this.since[c] = i;
       this.state[c] = r[1];
       this.wait[c] = r[2];
       this.aw[c] = r[3];
       this.thr[c] = r[4];
       this.name[c] = r[5];
+      this.ready[c] = r[6];
     }
   }
 
   const start = new Frame();
-  for (const r of D.init) start.apply(r, -1);
+  for (const r of D.init) start.apply(r);
   const K = Math.max(256, Math.ceil((N * Math.max(NC, 1)) / 1e6));
   const checkpoints = [start]; // checkpoints[k]: the frame before event k*K
 
@@ -67,11 +67,11 @@
     while (checkpoints.length <= k) {
       const j = checkpoints.length;
       const f = new Frame(checkpoints[j - 1]);
-      for (let e = (j - 1) * K; e < j * K; e++) for (const r of EV[e][ROWS]) f.apply(r, e);
+      for (let e = (j - 1) * K; e < j * K; e++) for (const r of EV[e][ROWS]) f.apply(r);
       checkpoints.push(f);
     }
     const f = new Frame(checkpoints[k]);
-    for (let e = k * K; e <= i; e++) for (const r of EV[e][ROWS]) f.apply(r, e);
+    for (let e = k * K; e <= i; e++) for (const r of EV[e][ROWS]) f.apply(r);
     return f;
   }
 
@@ -169,23 +169,11 @@
 
   const svg = $('graph').querySelector('svg');
   const nodes = new Map(); // SVG id -> element
-  const edges = new Map(); // "tail id>head id" -> [elements]
+  const edges = new Map(); // SVG id "e<k>" -> element
   const members = new Map(); // SVG id -> coroutine indices
   if (svg) {
-    const byTitle = new Map();
-    for (const g of svg.querySelectorAll('g.node')) {
-      nodes.set(g.id, g);
-      const t = g.querySelector('title');
-      if (t) byTitle.set(t.textContent, g.id);
-    }
-    for (const g of svg.querySelectorAll('g.edge')) {
-      const t = g.querySelector('title');
-      const ends = t ? t.textContent.split('->') : [];
-      if (ends.length !== 2) continue;
-      const key = byTitle.get(ends[0]) + '>' + byTitle.get(ends[1]);
-      if (!edges.has(key)) edges.set(key, []);
-      edges.get(key).push(g);
-    }
+    for (const g of svg.querySelectorAll('g.node')) nodes.set(g.id, g);
+    for (const g of svg.querySelectorAll('g.edge')) edges.set(g.id, g);
     D.co.forEach((c, k) => {
       if (!members.has(c[C_NODE])) members.set(c[C_NODE], []);
       members.get(c[C_NODE]).push(k);
@@ -200,24 +188,6 @@
     }
   }
   const nodeOf = (c) => (c >= 0 ? D.co[c][C_NODE] : null);
-
-  /* The edges an event is drawn as: [from, to, edge classes the graph view
-   * gives them], decided from the format's fields (docs/trace-format.md).
-   * The first that the graph has is the one that fired. */
-  function transfers(e) {
-    const co = e[CO] - 1, from = e[FROM] - 1, to = e[TO] - 1, by = e[BY] - 1, obj = e[OBJ] - 1;
-    switch (kind(e)) {
-      case 'resume': return [[from, co, 'e_transfer'], [obj, co, 'e_wake'], [from, co, 'e_await'],
-        [from, co, 'e_finish']];
-      case 'await': return [[co, to, 'e_await']];
-      case 'finish': return [[co, to, 'e_finish']];
-      case 'create': case 'spawn': return [[by, co, 'e_create']];
-      case 'wake': return [[obj, co, 'e_wake'], [by, co, 'e_transfer']];
-      case 'epoll_dispatch': case 'timer': return [[obj, co, 'e_wake']];
-      case 'suspend': return [[co, obj, 'e_waits']];
-      default: return [];
-    }
-  }
 
   let lit = [];
   let nodeClass = new Map();
@@ -241,15 +211,11 @@
         nodeClass.set(id, s);
       }
     }
-    let drawn = '';
-    for (const [a, b, cls] of transfers(e)) {
-      if (a < 0 || b < 0) continue;
-      const found = (edges.get(nodeOf(a) + '>' + nodeOf(b)) || []).filter((g) => g.classList.contains(cls));
-      if (!found.length) continue;
-      for (const g of found) g.classList.add('fired');
-      lit.push(...found);
-      drawn = nameIn(f, a) + ' \u2192 ' + nameIn(f, b);
-      break;
+    // The edge this event drew, as the graph view decided when the page was written.
+    const edge = e[EDGE] ? edges.get('e' + e[EDGE]) : null;
+    if (edge) {
+      edge.classList.add('fired');
+      lit.push(edge);
     }
     for (const p of [e[CO] - 1, e[FROM] - 1, e[TO] - 1, e[OBJ] - 1]) {
       const g = p >= 0 ? nodes.get(nodeOf(p)) : null;
@@ -258,7 +224,18 @@
         lit.push(g);
       }
     }
-    return drawn;
+    return edge ? (edge.querySelector('text')?.textContent ?? 'an edge') : '';
+  }
+
+  /* When the graph is larger than its box, keep the event's coroutine in view. */
+  function showNode() {
+    const e = EV[cur];
+    const g = e && e[CO] > 0 ? nodes.get(nodeOf(e[CO] - 1)) : null;
+    const box = $('graph');
+    if (!g || !scale) return;
+    const r = g.getBoundingClientRect(), b = box.getBoundingClientRect();
+    if (r.left < b.left || r.right > b.right) box.scrollLeft += r.left - b.left - (b.width - r.width) / 2;
+    if (r.top < b.top || r.bottom > b.bottom) box.scrollTop += r.top - b.top - (b.height - r.height) / 2;
   }
 
   function pickNode(id) {
@@ -375,11 +352,15 @@
       else if (f.state[c] === ST.ready) ready.push(c);
       else if (f.state[c] === ST.suspended) waiting.push(c);
     }
-    ready.sort((a, b) => f.since[a] - f.since[b]);
+    ready.sort((a, b) => f.ready[a] - f.ready[b]);
     const box = $('frame');
     const run = line('Running', ...names(f, running, true));
     run.id = 'running';
-    const out = [run, line('Ready queue', ...names(f, ready, false))];
+    const out = [run];
+    const [result, loop] = e[NOTES];
+    if (loop) out.push(line('The loop', document.createTextNode(loop)));
+    if (result) out.push(line('The wait', document.createTextNode(result)));
+    out.push(line('Ready queue', ...names(f, ready, false)));
     waiting.slice(0, 30).forEach((c, k) => {
       out.push(line(k ? '' : 'Suspended', el('span', 'name', nameIn(f, c)),
         document.createTextNode(' \u2014 ' + waitsFor(f, c))));
@@ -390,7 +371,8 @@
     }
     const chains = awaitChains(f);
     out.push(line('Await chains', el('span', 'chain', chains.length ? chains.join('\n') : '(none)')));
-    out.push(line('Just now', document.createTextNode(drawn ? drawn + ' (red in the graph)' : kind(e) + ' (no edge of the graph)')));
+    out.push(line('Just now', document.createTextNode(drawn
+      ? 'the edge \u201c' + drawn + '\u201d (red in the graph)' : kind(e) + ' (no edge of the graph)')));
     box.replaceChildren(...out);
   }
 
@@ -462,6 +444,7 @@
     drawSource(e);
     const drawn = drawGraph(f, e);
     drawFrame(f, e, drawn);
+    showNode();
   }
 
   function step(d) {
@@ -551,10 +534,20 @@
     if (tr && tr.dataset.c !== undefined) who.value = tr.dataset.c;
   });
 
-  $('zoom').addEventListener('click', () => {
-    const own = $('graph').classList.toggle('own');
-    $('zoom').textContent = own ? 'fit' : 'own size';
-  });
+  /* Zoom: fit the box, or a scale of the size Graphviz drew it at. */
+  let scale = 0; // 0: fit
+  function zoom(to) {
+    if (!svg) return;
+    scale = to;
+    const w = svg.width.baseVal.value, h = svg.height.baseVal.value;
+    svg.style.width = scale ? w * scale + 'px' : '';
+    svg.style.height = scale ? h * scale + 'px' : '';
+    showNode();
+  }
+  const fitScale = () => (svg ? $('graph').clientWidth / svg.width.baseVal.value : 1);
+  $('zoom-in').addEventListener('click', () => zoom((scale || fitScale()) * 1.5));
+  $('zoom-out').addEventListener('click', () => zoom((scale || fitScale()) / 1.5));
+  $('zoom-fit').addEventListener('click', () => zoom(0));
   $('home').addEventListener('click', () => step(-N));
   $('back').addEventListener('click', () => step(-1));
   $('next').addEventListener('click', () => step(1));
