@@ -11,6 +11,11 @@
  *                                the line says where, and the error. With
  *                                --in-use B the array is sized so that the
  *                                whole stack in use (frames included) is B.
+ *                                With --sleep each waits in coro_sleep on
+ *                                an io_context's timer instead of yielding
+ *                                (not the copy mode: it cannot wait); the
+ *                                sleep path's frames are bigger, and the
+ *                                line prints the stack in use it measured.
  *   bench_stacks switch          round trips per mode, medians of 9: main
  *                                resumes one coroutine (x1), or two in turn
  *                                (x2: for the copy mode every resume then
@@ -23,6 +28,7 @@
  * coroutine holds 1 KiB of its stack in use in every row.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +37,7 @@
 
 #include "bench_util.h"
 #include "coro/coro.h"
+#include "coro/io.h"
 
 #define REPS     9
 #define N_ROUNDS 1000000L
@@ -132,6 +139,66 @@ static int memory(coro_stack_mode mode, const char *name, long n, size_t in_use_
     return made < n ? 3 : 0;
 }
 
+/* ---- suspended on the io_context's timer ---- */
+
+static long sleep_before, sleep_after;
+static size_t sleep_in_use;
+static coro_t *first_sleeper;
+
+static void *sleeper(void *arg)
+{
+    (void)arg;
+    volatile char buf[array_bytes];
+    for (size_t i = 0; i < array_bytes; i++) buf[i] = (char)i;
+    coro_sleep(20);
+    return (void *)(intptr_t)buf[7];
+}
+
+/* Runs after every sleeper has started and suspended on its timer: the
+ * ready queue is first in, first out, and the loop fires timers only once
+ * it is empty. */
+static void *meter(void *arg)
+{
+    (void)arg;
+    sleep_after = resident_bytes();
+    sleep_in_use = coro_stack_in_use(first_sleeper);
+    return NULL;
+}
+
+static int memory_sleep(coro_stack_mode mode, const char *name, long n, size_t in_use_target)
+{
+    if (mode == CORO_STACK_COPY) {
+        printf("%-8s %8ld on a timer: not possible (a copy-mode coroutine cannot wait for an "
+               "event: its wait record would move with its stack)\n",
+               name, n);
+        return 0;
+    }
+    coro_attr a = {.stack_mode = mode, .stack_size = 16 * 1024};
+    if (in_use_target && calibrate(&a, in_use_target)) return 1;
+    coro_ctx *ctx = coro_ctx_create("bench");
+    if (!ctx) return fprintf(stderr, "bench_stacks: %s\n", coro_last_error()), 1;
+    coro_set_stack_pool_limit(0);
+    sleep_before = resident_bytes();
+    long made = 0;
+    for (; made < n; made++) {
+        coro_t *c = coro_spawn_ex(&a, sleeper, NULL, "s%ld", made);
+        if (!c) break;
+        if (!made) first_sleeper = c;
+    }
+    if (made < n) {
+        printf("%-8s %8ld stopped at %ld: %s\n", name, n, made, coro_last_error());
+        return 3;
+    }
+    coro_spawn(meter, NULL, "meter");
+    coro_ctx_run(ctx);
+    printf("%-8s %8ld on a timer  %7.0f bytes resident each  (stack in use %zu bytes; %.1f MiB "
+           "in all)\n",
+           name, n, (double)(sleep_after - sleep_before) / (double)n, sleep_in_use,
+           (double)(sleep_after - sleep_before) / 1048576.0);
+    coro_ctx_destroy(ctx);
+    return 0;
+}
+
 /* The one loop every switch row runs: main resumes cos[i & mask]. */
 static double rounds(coro_t **cos, long mask, long n)
 {
@@ -193,7 +260,7 @@ static int switch_table(void)
 
 static int usage(FILE *to, int code)
 {
-    fprintf(to, "usage: bench_stacks memory guarded|slab|copy N [--in-use BYTES]\n"
+    fprintf(to, "usage: bench_stacks memory guarded|slab|copy N [--in-use BYTES] [--sleep]\n"
                 "       bench_stacks switch\n"
                 "       bench_stacks --count \"MODE x1|x2\" N\n");
     return code;
@@ -203,13 +270,22 @@ int main(int argc, char **argv)
 {
     if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
         return usage(stdout, 0);
-    if ((argc == 4 || (argc == 6 && !strcmp(argv[4], "--in-use"))) && !strcmp(argv[1], "memory")) {
+    if (argc >= 4 && !strcmp(argv[1], "memory")) {
         coro_stack_mode mode;
         char *end;
         long n = strtol(argv[3], &end, 10);
         if (parse_mode(argv[2], &mode) || *end || n <= 0) return usage(stderr, 2);
-        size_t in_use = argc == 6 ? (size_t)atol(argv[5]) : 0;
-        return memory(mode, argv[2], n, in_use);
+        size_t in_use = 0;
+        bool on_timer = false;
+        for (int i = 4; i < argc; i++) {
+            if (!strcmp(argv[i], "--sleep"))
+                on_timer = true;
+            else if (!strcmp(argv[i], "--in-use") && i + 1 < argc)
+                in_use = (size_t)atol(argv[++i]);
+            else
+                return usage(stderr, 2);
+        }
+        return on_timer ? memory_sleep(mode, argv[2], n, in_use) : memory(mode, argv[2], n, in_use);
     }
     if (argc == 2 && !strcmp(argv[1], "switch")) return switch_table();
     if (argc == 4 && !strcmp(argv[1], "--count")) return count_row(argv[2], atol(argv[3]));

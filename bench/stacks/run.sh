@@ -7,9 +7,10 @@ set -euo pipefail
 build=${1:-build/release}
 bin=$build/bench/stacks/bench_stacks
 [ -x "$bin" ] || { echo "bench/stacks: $bin not built" >&2; exit 1; }
-echo "resident memory per live coroutine (bench_stacks memory MODE N [--in-use 1024])"
+echo "resident memory per live coroutine (bench_stacks memory MODE N [--in-use 1024] [--sleep])"
 for args in "guarded 100000" "slab 100000" "copy 100000" "copy 1000000" \
-            "guarded 30000 --in-use 1024" "slab 100000 --in-use 1024" "copy 1000000 --in-use 1024"; do
+            "guarded 30000 --in-use 1024" "slab 100000 --in-use 1024" "copy 1000000 --in-use 1024" \
+            "guarded 30000 --sleep" "slab 100000 --sleep" "copy 100000 --sleep"; do
   # shellcheck disable=SC2086
   "$bin" memory $args || true
 done
