@@ -15,12 +15,14 @@ all: deps
 deps:
 	@bash scripts/deps.sh
 
-# The demo builds only what it and the course run (the tests and benchmarks
-# build with `make test` / `make all`), after installing only their packages.
+# The demo builds only what it and the course run, and the libraries that
+# docs/using-corolib.md installs, after installing only their packages; the
+# tests and benchmarks build with `make test` / `make all`.
 demo:
 	@bash scripts/deps.sh demo
 	cmake --preset dev >/dev/null
-	cmake --build --preset dev -j $(JOBS) --target demo echo-server echo-client coroscope course
+	cmake --build --preset dev -j $(JOBS) --target demo echo-server echo-client coroscope course \
+	  coro coro_static corohook
 	@mkdir -p $(OUT)
 	@bash scripts/demo.sh build/dev $(OUT)
 
