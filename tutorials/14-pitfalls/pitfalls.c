@@ -10,6 +10,7 @@
  *                   another thread
  *   --fpu           a coroutine changes the rounding mode: whose is it?
  */
+#include <errno.h>
 #include <fenv.h>
 #include <netdb.h>
 #include <pthread.h>
@@ -93,14 +94,22 @@ static int __attribute__((noipa)) requests_here(void)
     return requests;
 }
 
+static int __attribute__((noipa)) errno_here(void)
+{
+    return errno;
+}
+
 static void *mover(void *arg)
 {
     (void)arg;
     int *volatile mine = &requests; /* this thread's counter (volatile: kept in memory) */
     coro_log("on the first thread: requests = %d", *mine);
+    errno = EDOM; /* a value nothing else on either thread sets */
     coro_yield(); /* ... and main hands us to the other thread */
     coro_log("on the second thread: requests = %d, but the pointer taken before reads %d",
              requests_here(), *mine);
+    coro_log("errno set before the move, read after it: %s",
+             errno_here() == EDOM ? "EDOM" : "lost");
     return NULL;
 }
 
@@ -171,7 +180,9 @@ int main(int argc, char **argv)
     if (!strcmp(what, "--gethostbyname")) return two(resolve, "10.0.0.1", "10.0.0.2");
     if (!strcmp(what, "--thread-local")) return move_thread();
     if (!strcmp(what, "--fpu")) return fpu();
-    fprintf(stderr, "usage: tutorial_pitfalls --tiny-stack|--big-stack|--tiny-slab|--strtok|--gethostbyname|"
-                    "--thread-local|--fpu\n");
+    fprintf(
+        stderr,
+        "usage: tutorial_pitfalls --tiny-stack|--big-stack|--tiny-slab|--strtok|--gethostbyname|"
+        "--thread-local|--fpu\n");
     return 1;
 }
