@@ -46,7 +46,7 @@ static int stacks(size_t size, coro_stack_mode mode)
     /* A slab hands out slots one after another: the first one made lies just
      * below the second, with nothing in between. */
     coro_t *below = coro_create_ex(&attr, recurse, (void *)(intptr_t)0, "neighbour");
-    coro_t *co = coro_create_ex(&attr, recurse, (void *)(intptr_t)24, "recurse");
+    coro_t *co = coro_create_ex(&attr, recurse, (void *)(intptr_t)18, "recurse");
     coro_resume(co);
     coro_destroy(co);
     coro_destroy(below);
