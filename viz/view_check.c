@@ -114,6 +114,10 @@ static void check_resume(checker *k, vz_model *m, size_t i, thread_state *th)
         violation(k, i, "%s continues after %s finished, but it did not await it", name, f->name);
     if (is(ev->cause, "io") && !(ev->has & CORO_EVH_FD))
         violation(k, i, "resume of %s with cause io has no fd", name);
+    if (is(ev->cause, "io") && (ev->has & CORO_EVH_WAIT) && th->wait && ev->wait > th->wait)
+        violation(k, i,
+                  "resume of %s names epoll_wait #%llu, which has not happened (latest #%llu)",
+                  name, (unsigned long long)ev->wait, (unsigned long long)th->wait);
     if (is(ev->cause, "wake") && !ev->obj.id && !ev->by.id)
         violation(k, i, "resume of %s with cause wake names no object or waker", name);
     th->running = ev->co.id;

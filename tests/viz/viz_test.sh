@@ -162,7 +162,8 @@ relations)
               "seq 15: main continues after a finished, but it did not await it" \
               "seq 18: epoll_wait #1 reported 1 ready, but this is dispatch 2" \
               "seq 19: time goes backwards on t1 (12 after 18)" \
-              "seq 19: resume of b with cause io has no fd"; do
+              "seq 19: resume of b with cause io has no fd" \
+              "seq 19: resume of b names epoll_wait #9, which has not happened (latest #1)"; do
     grep -qF -- "$want" "$work/out" || fail "check misses '$want': $(cat "$work/out")"
   done
   for g in "$f" "$here/traces/violations.jsonl" "$here"/fuzz/regress/*.jsonl; do
