@@ -70,8 +70,9 @@ struct coro__bin {
     int fd;
     char *base;
     coro_ctr_header *h;
-    uint64_t mapped; /* file size */
-    uint64_t gen;    /* which recorder a thread's state belongs to */
+    uint64_t mapped;  /* file size */
+    uint64_t reserve; /* address space mapped: the file's largest size */
+    uint64_t gen;     /* which recorder a thread's state belongs to */
     pthread_mutex_t lock;
     coro_ctr_chunk *strings; /* the string chunk being filled */
     /* interned strings: content -> id */
@@ -150,9 +151,9 @@ static bool lock_bin(coro__bin *b)
 static int grow_to(coro__bin *b, uint64_t size)
 {
     if (size <= b->mapped) return 0;
-    if (size > RESERVE) return EFBIG;
+    if (size > b->reserve) return EFBIG;
     uint64_t want = (size + GROW - 1) / GROW * GROW;
-    if (want > RESERVE) want = RESERVE;
+    if (want > b->reserve) want = b->reserve;
     int rc = posix_fallocate(b->fd, 0, (off_t)want);
     if (rc == EOPNOTSUPP || rc == EINVAL) rc = ftruncate(b->fd, (off_t)want) ? errno : 0;
     if (rc) return rc;
@@ -473,8 +474,12 @@ coro__bin *coro__bin_open(const char *path, uint64_t ring_bytes, const char *pro
     int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return NULL;
     coro__bin *b = calloc(1, sizeof *b);
-    void *base = b ? mmap(NULL, RESERVE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0)
-                   : MAP_FAILED;
+    void *base = MAP_FAILED;
+    /* As much address space as we get (valgrind, a ulimit -v give less). */
+    for (uint64_t r = RESERVE; b && base == MAP_FAILED && r >= ((uint64_t)64 << 20); r /= 2) {
+        base = mmap(NULL, r, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
+        b->reserve = r;
+    }
     int err = ENOMEM;
     if (base == MAP_FAILED) goto fail;
     b->fd = fd;
@@ -512,7 +517,7 @@ coro__bin *coro__bin_open(const char *path, uint64_t ring_bytes, const char *pro
     b->gen = atomic_fetch_add(&generation, 1) + 1;
     return b;
 fail:
-    if (b && base != MAP_FAILED) munmap(base, RESERVE);
+    if (b && base != MAP_FAILED) munmap(base, b->reserve);
     free(b);
     coro__raw_close(fd);
     errno = err;

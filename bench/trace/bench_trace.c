@@ -1,0 +1,131 @@
+/*
+ * bench_trace.c - what recording costs (docs/performance.md, "The recorder").
+ *
+ *   bench_trace                 the table: one event recorded in binary and
+ *                               in JSON; a resume+yield round trip untraced
+ *                               and recorded in binary (ratio)
+ *   bench_trace emit N PATH     record N events into PATH (for callgrind:
+ *                               bench/ir.sh 100000 200000 bench_trace emit {} x.ctr)
+ *   bench_trace roundtrip N [PATH]  N resume+yield round trips, recorded when PATH is given
+ *
+ * The event is a resume as the runtime records it: two parties with names,
+ * a cause, a source location and a depth. The same loop shape for every row;
+ * the medians of 7 runs, interleaved.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bench_util.h"
+#include "coro/coro.h"
+#include "coro/trace.h"
+
+static coro_trace_ev make_event(void)
+{
+    coro_trace_ev ev = {
+        .kind = CORO_EV_RESUME, .cause = "resume", .file = "bench_trace.c", .line = 42};
+    ev.co = (coro_trace_ref){7, "worker#7"};
+    ev.from = (coro_trace_ref){1, "main"};
+    ev.depth = 1;
+    ev.has = CORO_EVH_DEPTH;
+    return ev;
+}
+
+__attribute__((noinline)) static void emit_loop(long n)
+{
+    coro_trace_ev ev = make_event();
+    for (long i = 0; i < n; i++) {
+        ev.value = i;
+        if (CORO_TRACE_ON()) coro_trace_emit(&ev);
+    }
+}
+
+static void *yielder(void *arg)
+{
+    long n = *(long *)arg;
+    for (long i = 0; i < n; i++) coro_yield();
+    return NULL;
+}
+
+__attribute__((noinline)) static void roundtrips(long n)
+{
+    coro_t *c = coro_create(yielder, &n, "yielder");
+    for (long i = 0; i <= n; i++) coro_resume(c);
+    coro_destroy(c);
+}
+
+static double time_emit(const char *path, long n)
+{
+    if (coro_trace_open(path)) {
+        perror(path);
+        exit(1);
+    }
+    double t0 = bench_now_ns();
+    emit_loop(n);
+    double t = bench_now_ns() - t0;
+    coro_trace_close();
+    unlink(path);
+    return t / (double)n;
+}
+
+static double time_roundtrip(const char *path, long n)
+{
+    if (path && coro_trace_open(path)) {
+        perror(path);
+        exit(1);
+    }
+    double t0 = bench_now_ns();
+    roundtrips(n);
+    double t = bench_now_ns() - t0;
+    if (path) {
+        coro_trace_close();
+        unlink(path);
+    }
+    return t / (double)n;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc >= 4 && !strcmp(argv[1], "emit")) {
+        if (coro_trace_open(argv[3])) return 1;
+        emit_loop(atol(argv[2]));
+        coro_trace_close();
+        return 0;
+    }
+    if (argc >= 3 && !strcmp(argv[1], "roundtrip")) {
+        if (argc >= 4 && coro_trace_open(argv[3])) return 1;
+        roundtrips(atol(argv[2]));
+        coro_trace_close();
+        return 0;
+    }
+    enum { RUNS = 7 };
+    const char *dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    char ctr[512], json[512];
+    snprintf(ctr, sizeof ctr, "%s/bench_trace.%d.ctr", dir, (int)getpid());
+    snprintf(json, sizeof json, "%s/bench_trace.%d.jsonl", dir, (int)getpid());
+    /* A 1 MiB ring, warmed by a first lap: the recording path alone, on
+     * pages the kernel has already supplied. */
+    char ring[600];
+    snprintf(ring, sizeof ring, "%s:ring=1M", ctr);
+    double bin[RUNS], rng[RUNS], js[RUNS], rt0[RUNS], rt1[RUNS], rt2[RUNS];
+    long n = 1000000, nr = 1000000;
+    for (int r = 0; r < RUNS; r++) {
+        bin[r] = time_emit(ctr, n);
+        rng[r] = time_emit(ring, n);
+        js[r] = time_emit(json, n / 4);
+        rt0[r] = time_roundtrip(NULL, nr);
+        rt1[r] = time_roundtrip(ctr, nr);
+        rt2[r] = time_roundtrip(ring, nr);
+    }
+    double b = bench_median(bin, RUNS), g = bench_median(rng, RUNS), j = bench_median(js, RUNS);
+    double u = bench_median(rt0, RUNS), t = bench_median(rt1, RUNS), w = bench_median(rt2, RUNS);
+    printf("%-50s %10s %8s\n", "operation (median of 7)", "ns", "ratio");
+    printf("%-50s %10.1f %8s\n", "record one event, binary, 1 MiB ring", g, "");
+    printf("%-50s %10.1f %7.1fx\n", "record one event, binary file (.ctr)", b, b / g);
+    printf("%-50s %10.1f %7.1fx\n", "record one event, JSON Lines", j, j / g);
+    printf("%-50s %10.1f %8s\n", "resume+yield round trip, not recorded", u, "");
+    printf("%-50s %10.1f %7.2fx\n", "resume+yield round trip, binary, 1 MiB ring", w, w / u);
+    printf("%-50s %10.1f %7.2fx\n", "resume+yield round trip, binary file (.ctr)", t, t / u);
+    return 0;
+}
