@@ -62,8 +62,9 @@ void coro__die_overrun(const coro_t *co, coro__overrun how, uintptr_t addr)
 int coro__slab_alloc(coro__stack *s, size_t usable, size_t record_size, const char *who);
 void coro__slab_free(coro__stack *s);
 void coro__slab_thread_drain(void);
-/* Is the canary at the low end of a slab stack intact? */
-bool coro__slab_canary_ok(const coro__stack *s);
+/* A slab coroutine's canary or stack pointer failed the check at a switch
+ * (stack_switch.h): says which, names it, aborts. */
+void coro__slab_overrun(const coro_t *co) __attribute__((noreturn, cold));
 
 /* The canary: two words at a slab stack's low end. Mixed with the address
  * so that a copied stack does not carry a valid canary elsewhere. */

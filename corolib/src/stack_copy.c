@@ -283,12 +283,6 @@ void coro__copy_thread_drain(void)
 
 void coro__stack_switch_slow(coro_t *from, coro_t *to)
 {
-    if (from->stack.mode == CORO__SLAB) {
-        char *here = __builtin_frame_address(0);
-        if (here < (char *)from->stack.lo + 16)
-            coro__die_overrun(from, CORO__OVERRUN_SP, (uintptr_t)here);
-        if (!coro__slab_canary_ok(&from->stack)) coro__die_overrun(from, CORO__OVERRUN_CANARY, 0);
-    }
 #if !defined(CORO_SWITCH_UCONTEXT)
     if (from->stack.mode == CORO__COPY && from->wait)
         die(from, "it waits for an event (a timer, a socket, a sync object), whose wait record "

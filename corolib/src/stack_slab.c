@@ -27,7 +27,6 @@
 
 #if defined(__has_include)
 #if __has_include(<valgrind/valgrind.h>)
-#include <valgrind/memcheck.h>
 #include <valgrind/valgrind.h>
 #define HAVE_VALGRIND 1
 #endif
@@ -132,16 +131,12 @@ int coro__slab_alloc(coro__stack *s, size_t usable, size_t record_size, const ch
     return 0;
 }
 
-bool coro__slab_canary_ok(const coro__stack *s)
+void coro__slab_overrun(const coro_t *co)
 {
-    const uint64_t *w = s->lo;
-#ifdef HAVE_VALGRIND
-    /* memcheck calls stack bytes once used and given back unaddressable */
-    VALGRIND_MAKE_MEM_DEFINED(w, CORO__CANARY_WORDS * sizeof *w);
-#endif
+    const uint64_t *w = co->stack.lo;
     for (unsigned i = 0; i < CORO__CANARY_WORDS; i++)
-        if (w[i] != coro__canary(w, i)) return false;
-    return true;
+        if (w[i] != coro__canary(w, i)) coro__die_overrun(co, CORO__OVERRUN_CANARY, 0);
+    coro__die_overrun(co, CORO__OVERRUN_SP, (uintptr_t)__builtin_frame_address(0));
 }
 
 void coro__slab_free(coro__stack *s)
