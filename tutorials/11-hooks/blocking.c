@@ -7,6 +7,8 @@
  * suspends its coroutine on the loop instead.
  */
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -61,12 +63,15 @@ static void *client(void *arg)
     return NULL;
 }
 
-/* Ends the process if it is still running after a second, so that the
- * unhooked run, whose thread blocks for ever, comes back to the shell. */
+/* Ends the process if the loop has not finished after a second, so that
+ * the unhooked run, whose thread blocks for ever, comes back to the shell. */
+static atomic_bool finished;
+
 static void *watchdog(void *arg)
 {
     (void)arg;
-    sleep(1);
+    for (int i = 0; i < 100 && !atomic_load(&finished); i++) usleep(10000);
+    if (atomic_load(&finished)) return NULL;
     fprintf(stderr, "blocking: still running after 1 s; the thread is stuck, giving up\n");
     exit(1);
 }
@@ -86,6 +91,8 @@ int main(void)
     coro_spawn(client, "one", "client#1");
     coro_spawn(client, "two", "client#2");
     coro_ctx_run(ctx);
+    atomic_store(&finished, true);
+    pthread_join(t, NULL);
     coro_ctx_destroy(ctx);
     close(listen_fd);
     unlink(PATH);

@@ -23,20 +23,25 @@
 
 /* ---- stacks ----------------------------------------------------------- */
 
-static int depth(int n) /* about 1 KiB of stack per call, all of it written */
+/* About 1 KiB of stack per call, all of it written, until `limit`: the
+ * depth is set in bytes, so every build (optimised, sanitized) uses the
+ * same amount of stack whatever the size of its frames. */
+static int depth(uintptr_t limit)
 {
     volatile char frame[1000];
-    memset((char *)frame, n, sizeof frame);
-    if (n == 0) return frame[0];
-    return depth(n - 1) + frame[0];
+    memset((char *)frame, 1, sizeof frame);
+    if ((uintptr_t)frame <= limit) return frame[0];
+    return depth(limit) + frame[0];
 }
 
 static void *recurse(void *arg)
 {
-    int n = (int)(intptr_t)arg;
-    coro_log("recursing %d calls deep", n);
-    depth(n);
+    size_t bytes = (size_t)(uintptr_t)arg;
+    char here;
+    coro_log("recursing until %zu KiB of stack are used", bytes / 1024);
+    depth((uintptr_t)&here - bytes);
     coro_log("came back");
+    coro_yield(); /* back to main: a switch away from this stack */
     return NULL;
 }
 
@@ -46,7 +51,7 @@ static int stacks(size_t size, coro_stack_mode mode)
     /* A slab hands out slots one after another: the first one made lies just
      * below the second, with nothing in between. */
     coro_t *below = coro_create_ex(&attr, recurse, (void *)(intptr_t)0, "neighbour");
-    coro_t *co = coro_create_ex(&attr, recurse, (void *)(intptr_t)18, "recurse");
+    coro_t *co = coro_create_ex(&attr, recurse, (void *)(uintptr_t)(20 * 1024), "recurse");
     coro_resume(co);
     coro_destroy(co);
     coro_destroy(below);
