@@ -76,11 +76,13 @@ static void usage(FILE *f)
     fprintf(f, "  %-8s %s\n", "tutorial",
             "the course: list its chapters, run one, check a prediction");
     fprintf(f, "  %-8s %s\n", "convert", "a binary trace (.ctr) to JSON Lines, or back");
-    fprintf(f, "\ncommon options:\n"
-               "  -o FILE           write to FILE; .svg/.png/.pdf render through Graphviz\n"
-               "  -h, --help        this help; `coroscope VIEW --help` for a view's options\n"
-               "\nexit codes: 0 ok, 1 usage, 2 bad input, 3 render failure, 4 check found "
-               "violations\n");
+    fprintf(
+        f,
+        "\ncommon options:\n"
+        "  -o FILE           write to FILE; .svg/.png/.pdf render through Graphviz\n"
+        "  -h, --help        this help; `coroscope VIEW --help` for a view's options\n"
+        "\nexit codes: 0 ok, 1 usage, 2 bad input, 3 render failure, 4 check found "
+        "violations\n            or the run did not go as predicted (predict, tutorial check)\n");
 }
 
 static void view_usage(const view *v, FILE *f)
