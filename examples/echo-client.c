@@ -20,7 +20,7 @@
 
 static const char *host = "127.0.0.1";
 static int port = 8899;
-static long conns = 1, msgs = 100, size = 64;
+static long conns = 1, msgs = 100, size = 64, pause_ms = 0;
 static coro_ctx *ctx;
 static double *lat; /* per message, microseconds */
 static long nlat, failures;
@@ -43,6 +43,7 @@ static void *client(void *arg)
     }
     char *out = malloc((size_t)size), *in = malloc((size_t)size);
     for (long m = 0; m < msgs; m++) {
+        if (pause_ms) coro_sleep(pause_ms); /* the server's loop goes idle between messages */
         for (long i = 0; i < size; i++) out[i] = (char)(id * 31 + m * 7 + i);
         double t0 = now_us();
         if (coro_send_all(s, out, (size_t)size, 10000) < 0) {
@@ -79,12 +80,15 @@ int main(int argc, char **argv)
 {
     cli_init("echo-client",
              "usage: echo-client [--host ADDR] [--port N] [-c CONNS] [-n MSGS] [-s BYTES]\n"
+             "                   [--pause MS]\n"
              "Loads an echo server and checks every byte that comes back.\n"
              "  --host ADDR  server address (default 127.0.0.1)\n"
              "  --port N     server port (default 8899)\n"
              "  -c CONNS     connections at once (default 1)\n"
              "  -n MSGS      messages per connection (default 100)\n"
-             "  -s BYTES     bytes per message (default 64)\n");
+             "  -s BYTES     bytes per message (default 64)\n"
+             "  --pause MS   wait MS milliseconds before each message (default 0), so the\n"
+             "               server waits in its event loop for every one\n");
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--host"))
             host = cli_value(argc, argv, &i);
@@ -96,6 +100,8 @@ int main(int argc, char **argv)
             msgs = cli_number(argc, argv, &i, 1, 100000000);
         else if (!strcmp(argv[i], "-s"))
             size = cli_number(argc, argv, &i, 1, 1L << 30);
+        else if (!strcmp(argv[i], "--pause"))
+            pause_ms = cli_number(argc, argv, &i, 0, 60000);
         else
             cli_unknown(argv[i]);
     }

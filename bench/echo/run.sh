@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Echo benchmark: our echo-server against a plain epoll server (the limit)
-# and a libuv server, driven by the same client (examples/echo-client) in
-# one run, on loopback. Each server is pinned to CPU 1, the client to CPU 0.
+# Echo benchmark: our echo-server, on its epoll backend and on io_uring
+# (CORO_IO_BACKEND), against a plain epoll server (the limit) and a libuv
+# server, driven by the same client (examples/echo-client) in one run, on
+# loopback. Each server is pinned to CPU 1, the client to CPU 0.
 # Prints requests/s (median of 3) and the ratios ours/theirs.
 #   bench/echo/run.sh BUILD_DIR
 set -euo pipefail
@@ -22,20 +23,26 @@ run_client() { # port conns msgs size -> req/s (median of 3)
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$dir"' EXIT
 start_server coroscope "$dir" "$build/examples/echo-server" --port 0; p_ours=$port
+CORO_IO_BACKEND=io_uring start_server uring "$dir" "$build/examples/echo-server" --port 0; p_uring=$port
+grep -q "io_uring is not available" "$dir/uring.log" && echo "(io_uring refused: the uring column is epoll)"
 start_server epoll "$dir" "$build/bench/echo/epoll_echo" 0; p_epoll=$port
 have_uv=0
 if [ -x "$build/bench/echo/uv_echo" ]; then
   start_server libuv "$dir" "$build/bench/echo/uv_echo" 0; p_uv=$port; have_uv=1
 fi
 
-printf '%-28s %12s %12s %12s %10s %10s\n' "conns x msgs x bytes" "coroscope" "epoll" "libuv" "ours/epoll" "ours/libuv"
+printf '%-22s %10s %10s %10s %10s %10s %10s %11s\n' "conns x msgs x bytes" "ours" "ours-uring" "epoll" "libuv" \
+  "ours/epoll" "ours/libuv" "uring/ours"
 for c in "${cases[@]}"; do
   set -- $c
   ours=$(run_client $p_ours "$1" "$2" "$3")
+  ur=$(run_client $p_uring "$1" "$2" "$3")
   ep=$(run_client $p_epoll "$1" "$2" "$3")
   uv=0
   [ $have_uv = 1 ] && uv=$(run_client $p_uv "$1" "$2" "$3")
-  awk -v c="$1 x $2 x $3" -v o="$ours" -v e="$ep" -v u="$uv" 'BEGIN {
-    printf "%-28s %12d %12d %12d %10.2f %10s\n", c, o, e, u, o / e, (u > 0 ? sprintf("%.2f", o / u) : "-") }'
+  awk -v c="$1 x $2 x $3" -v o="$ours" -v r="$ur" -v e="$ep" -v u="$uv" 'BEGIN {
+    printf "%-22s %10d %10d %10d %10d %10.2f %10s %11.2f\n", c, o, r, e, u, o / e,
+      (u > 0 ? sprintf("%.2f", o / u) : "-"), r / o }'
 done
-echo "(requests/s, median of 3; ratio > 1: ours is faster)"
+echo "(requests/s, median of 3; ours = echo-server on epoll, ours-uring = the same program with"
+echo " CORO_IO_BACKEND=io_uring; ratio > 1: the first named is faster)"

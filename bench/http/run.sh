@@ -34,6 +34,7 @@ http {
 }
 CONF
 start_server http-hello "$dir" "$build/examples/http-hello" --port 0; p_ours=$port
+CORO_IO_BACKEND=io_uring start_server http-uring "$dir" "$build/examples/http-hello" --port 0; p_uring=$port
 # nginx cannot take port 0: ask the kernel for a free port, then give it to
 # nginx; in the rare race where another program takes it first, try again.
 for _ in 1 2 3 4 5; do
@@ -55,7 +56,10 @@ rps() { # url -> median requests/s
   done | sort -n | sed -n 2p
 }
 ours=$(rps "http://127.0.0.1:$p_ours/")
+uring=$(rps "http://127.0.0.1:$p_uring/")
 theirs=$(rps "http://127.0.0.1:$p_nginx/")
-awk -v o="$ours" -v n="$theirs" 'BEGIN {
-  printf "%-12s %14s\n%-12s %14.0f\n%-12s %14.0f\n%-12s %14.2f\n", "server", "requests/s", "http-hello", o, "nginx", n, "ours/nginx", o / n }'
+awk -v o="$ours" -v r="$uring" -v n="$theirs" 'BEGIN {
+  printf "%-22s %14s\n%-22s %14.0f\n%-22s %14.0f\n%-22s %14.0f\n%-22s %14.2f\n%-22s %14.2f\n",
+    "server", "requests/s", "http-hello (epoll)", o, "http-hello (io_uring)", r, "nginx", n,
+    "ours/nginx", o / n, "ours io_uring/nginx", r / n }'
 echo "(wrk -t1 -c50 -d3s, median of 3; one nginx worker)"
