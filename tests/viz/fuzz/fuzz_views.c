@@ -1,7 +1,7 @@
 /*
  * fuzz_views.c - libFuzzer target for the model and every view. Any input
  * must give a picture or a clean error: never a crash, a hang, a leak, an
- * undefined behaviour, invalid JSON from `perfetto` or invalid UTF-8 in any
+ * undefined behaviour, invalid JSON from `perfetto` or `html` or invalid UTF-8 in any
  * output.
  *
  * Two ways in, chosen by FUZZ_MODE:
@@ -11,7 +11,7 @@
  *           cause, optional fields, thread, gaps): every sequence of events,
  *           possible or not, reaches the model and the views directly
  * FUZZ_VIEW names one view (graph, seq, states, perfetto, frame, step,
- * check, stats, log, all); default all.
+ * check, stats, log, html, all); default all.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -22,6 +22,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "html_data.h"
 #include "viz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -56,12 +57,18 @@ static void run(view_fn fn, const vz_trace *t, const vz_opts *o, bool json)
     if (json) {
         cJSON *root = cJSON_ParseWithLength(buf, len);
         if (!root) {
-            fprintf(stderr, "fuzz: perfetto wrote invalid JSON:\n%.2000s\n", buf);
+            fprintf(stderr, "fuzz: a view wrote invalid JSON:\n%.2000s\n", buf);
             abort();
         }
         cJSON_Delete(root);
     }
     free(buf);
+}
+
+/* coroscope html's data (the page less Graphviz's picture): JSON a page parses. */
+static int html_data(const vz_trace *t, const vz_opts *o, FILE *f)
+{
+    return vz_html_data(f, t, o, o->fold, NULL);
 }
 
 static void views(const vz_trace *t, const uint8_t *data, size_t size)
@@ -96,6 +103,12 @@ static void views(const vz_trace *t, const uint8_t *data, size_t size)
         }
         fr.frame = t->ev[t->n - 1].seq + 5; /* out of range: an error, not a crash */
         run(vz_view_frame, t, &fr, false);
+    }
+    if (want("html")) {
+        vz_opts h = o;
+        if (k & 4) h.from = k >> 3, h.to = k;
+        if (k & 8) h.first = 1 + (k >> 5);
+        run(html_data, t, &h, true);
     }
     if (want("step") && t->n) {
         vz_opts st = o;
