@@ -50,6 +50,7 @@ bench:
 	cmake --build --preset release -j $(JOBS)
 	bash bench/switch/run.sh build/release
 	taskset -c 1 build/release/bench/core/bench_coro
+	bash bench/core/ir.sh build/release
 	build/release/bench/sync/bench_sync
 	build/release/bench/sync/bench_ws
 	bash bench/echo/run.sh build/release

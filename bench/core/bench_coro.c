@@ -122,6 +122,17 @@ int main(int argc, char **argv)
                argv[0], REPS, argv[0]);
         return 0;
     }
+    /* --count NAME N: one case's function once with N operations, for
+     * counting instructions (bench/core/ir.sh). */
+    if (argc > 3 && !strcmp(argv[1], "--count")) {
+        for (size_t i = 0; i < NCASES; i++)
+            if (!strcmp(cases[i].name, argv[2])) {
+                cases[i].fn(strtol(argv[3], NULL, 10));
+                return 0;
+            }
+        fprintf(stderr, "%s --count: no case named '%s'\n", argv[0], argv[2]);
+        return 2;
+    }
     bool raw = argc > 1 && !strcmp(argv[1], "--raw");
     double mine[NCASES];
     for (size_t i = 0; i < NCASES; i++) {

@@ -206,6 +206,19 @@ static double ws_throughput(long n)
 
 int main(int argc, char **argv)
 {
+    /* --count chan|mutex N: N rounds of one case, for counting instructions
+     * (bench/core/ir.sh); a channel round is a round trip, a mutex round is
+     * one turn of each of the two coroutines. */
+    if (argc > 3 && !strcmp(argv[1], "--count")) {
+        long n = strtol(argv[3], NULL, 10);
+        if (!strcmp(argv[2], "chan"))
+            chan_pingpong(n);
+        else if (!strcmp(argv[2], "mutex"))
+            mutex_handoff(n);
+        else
+            return 2;
+        return 0;
+    }
     if (argc > 1) {
         printf("usage: %s\nChannel and mutex hand-off between coroutines vs threads; "
                "work-stealing throughput.\n",
