@@ -60,6 +60,7 @@ coro__thread *coro__thread_get(void)
     memset(m, 0, sizeof *m);
     coro_named_init(&m->named, "coro", "main");
     m->is_main = true;
+    m->live = CORO__LIVE;
     m->state = CORO_RUNNING;
     m->fn_name = "main";
 #if defined(CORO_TSAN)
@@ -194,8 +195,7 @@ static inline __attribute__((always_inline)) void transfer(coro__thread *t, coro
                                                            const char *file, int line)
 {
     if (CORO_TRACE_ON() && cause) trace_resume(from, to, cause, by, w, file, line);
-    to->state = CORO_RUNNING;
-    to->block = CORO__BLOCK_NONE;
+    coro__move(to, CORO_RUNNING, CORO__BLOCK_NONE);
     t->current = to;
 #if defined(CORO_ASAN)
     asan_before(t, from, to);
@@ -236,7 +236,7 @@ static void finish(coro_t *co, void *result)
 {
     coro__thread *t = &coro__t;
     co->result = result;
-    co->state = CORO_DEAD;
+    coro__move(co, CORO_DEAD, CORO__BLOCK_NONE);
     coro_t *next;
     const char *cause;
     if (co->awaiter) {
@@ -268,6 +268,7 @@ static void finish(coro_t *co, void *result)
 
 static void free_coro(coro_t *co)
 {
+    co->live = 0; /* a handle kept past this point no longer matches */
 #if defined(CORO_TSAN)
     if (co->tsan_fiber) __tsan_destroy_fiber(co->tsan_fiber);
 #endif
@@ -307,6 +308,7 @@ coro_t *coro__create(const char *file, int line, const coro_attr *attr, const ch
     uintptr_t top = (uintptr_t)st.map + st.map_size;
     coro_t *co = (coro_t *)((top - sizeof(struct coro)) & ~(uintptr_t)63);
     memset(co, 0, sizeof *co);
+    co->live = CORO__LIVE;
     co->stack = st;
     co->fn = fn;
     co->arg = arg;
@@ -328,7 +330,7 @@ coro_t *coro_create_at(const char *file, int line, const coro_attr *attr, const 
     va_start(ap, fmt);
     coro_t *co = coro__create(file, line, attr, fn_name, fn, arg, fmt, ap);
     va_end(ap);
-    return co;
+    return coro__handle(co);
 }
 
 coro_t *coro_spawn_at(const char *file, int line, const coro_attr *attr, const char *fn_name,
@@ -345,15 +347,28 @@ coro_t *coro_spawn_at(const char *file, int line, const coro_attr *attr, const c
         co->migrates = true;
         coro__ws_count(co);
     }
+    coro_t *h = coro__handle(co); /* before the wake: on a scheduler it may be gone at once */
     coro__wakeinfo w = {.cause = "start", .by = coro__t.current->named.id};
     coro__wake(co, &w, file, line);
+    return h;
+}
+
+coro_t *coro__checked(const char *file, int line, const coro_t *h, const char *fn)
+{
+    coro_t *co = coro__deref(h);
+    if (!co && h)
+        coro__fail(file, line, EINVAL,
+                   "%s: the handle names a coroutine that was freed (a stale handle)", fn);
+    else if (!co)
+        coro__fail(file, line, EINVAL, "%s: the coroutine is NULL", fn);
     return co;
 }
 
-int coro_destroy_at(const char *file, int line, coro_t *co)
+int coro_destroy_at(const char *file, int line, coro_t *h)
 {
     coro__thread *t = coro__thread_get();
-    if (!co) return coro__fail(file, line, EINVAL, "coro_destroy: the coroutine is NULL");
+    coro_t *co = coro__checked(file, line, h, "coro_destroy");
+    if (!co) return -EINVAL;
     if (co->is_main)
         return coro__fail(file, line, EINVAL, "coro_destroy: cannot destroy a main coroutine");
     if (co->detached)
@@ -396,11 +411,12 @@ static bool in_resumer_chain(const coro_t *co, const coro_t *x)
     return false;
 }
 
-int coro_resume_at(const char *file, int line, coro_t *co)
+int coro_resume_at(const char *file, int line, coro_t *h)
 {
     coro__thread *t = coro__thread_get();
     coro_t *self = t->current;
-    if (!co) return coro__fail(file, line, EINVAL, "coro_resume: the coroutine is NULL");
+    coro_t *co = coro__checked(file, line, h, "coro_resume");
+    if (!co) return -EINVAL;
     if (co == self)
         return coro__fail(file, line, EDEADLK, "coro_resume(%s): a coroutine cannot resume itself",
                           co->named.name);
@@ -430,8 +446,7 @@ int coro_resume_at(const char *file, int line, coro_t *co)
     const char *cause = co->state == CORO_CREATED ? "start" : "resume";
     co->resumer = self;
     co->scheduled = false;
-    self->state = CORO_SUSPENDED;
-    self->block = CORO__BLOCK_RESUMING;
+    coro__move(self, CORO_SUSPENDED, CORO__BLOCK_RESUMING);
     transfer(t, self, co, cause, self->named.id, NULL, file, line);
     return 0;
 }
@@ -459,12 +474,11 @@ void coro_yield_at(const char *file, int line)
         ev.to = coro_named_ref(&self->resumer->named);
         coro_trace_emit(&ev);
     }
-    self->state = CORO_SUSPENDED;
-    self->block = CORO__BLOCK_NONE;
+    coro__move(self, CORO_SUSPENDED, CORO__BLOCK_NONE);
     if (self->scheduled && self->ws) {
         /* queued by the worker once we are off this stack (ws.c) */
         self->wake = (coro__wakeinfo){.cause = "ready", .by = self->named.id};
-        self->state = CORO_READY;
+        coro__move(self, CORO_READY, CORO__BLOCK_NONE);
         t->ws_pending = self;
     } else if (self->scheduled) {
         coro__wakeinfo w = {.cause = "ready", .by = self->named.id};
@@ -476,8 +490,7 @@ void coro_yield_at(const char *file, int line)
 void coro__park(coro__thread *t, coro_t *self, coro__wait *w)
 {
     (void)w;
-    self->state = CORO_SUSPENDED;
-    self->block = CORO__BLOCK_EVENT;
+    coro__move(self, CORO_SUSPENDED, CORO__BLOCK_EVENT);
     leave(t, self);
 }
 
@@ -489,11 +502,60 @@ static bool awaits(const coro_t *co, const coro_t *x)
     return false;
 }
 
-int coro_await_at(const char *file, int line, coro_t *child, void **result)
+/* main (or a coroutine nobody resumed) has nobody to hand control to, so
+ * it drives: it starts the child, then runs ready coroutines (and the event
+ * loop, if one is running) until the child's finish continues here. */
+static int await_from_main(coro__thread *t, coro_t *self, coro_t *child, const char *file, int line)
+{
+    while (child->state != CORO_DEAD) {
+        if (child->state == CORO_CREATED) {
+            /* main acts as the scheduler while it waits, so a yield in the
+             * child (or below) requeues it. */
+            child->resumer = self;
+            child->scheduled = true;
+            coro__move(self, CORO_SUSPENDED, CORO__BLOCK_AWAIT);
+            transfer(t, self, child, "start", self->named.id, NULL, file, line);
+        } else if (child->state == CORO_SUSPENDED && child->block == CORO__BLOCK_NONE) {
+            /* It yielded to us: keep it going. */
+            child->resumer = self;
+            coro__move(self, CORO_SUSPENDED, CORO__BLOCK_AWAIT);
+            transfer(t, self, child, "resume", self->named.id, NULL, file, line);
+        } else if (t->rq_head) {
+            coro__run_ready(coro__rq_pop(t));
+        } else if (!t->drive || !t->drive(t->drive_arg)) {
+            child->awaiter = NULL;
+            self->awaiting = NULL;
+            return coro__fail(file, line, EDEADLK,
+                              "coro_await(%s): it is %s and nothing can wake it", child->named.name,
+                              coro_state_name(child->state));
+        }
+    }
+    return 0;
+}
+
+/* A coroutine gives control away while it waits: to the child if it has
+ * not started (which inherits its resumer), else to its own resumer. The
+ * child's finish continues it. */
+static void await_from_coro(coro__thread *t, coro_t *self, coro_t *child, const char *file,
+                            int line)
+{
+    coro__move(self, CORO_SUSPENDED, CORO__BLOCK_AWAIT);
+    if (child->state == CORO_CREATED) {
+        child->resumer = self->resumer;
+        child->scheduled = self->scheduled;
+        self->resumer = NULL;
+        transfer(t, self, child, "start", self->named.id, NULL, file, line);
+    } else {
+        leave(t, self);
+    }
+}
+
+int coro_await_at(const char *file, int line, coro_t *h, void **result)
 {
     coro__thread *t = coro__thread_get();
     coro_t *self = t->current;
-    if (!child) return coro__fail(file, line, EINVAL, "coro_await: the coroutine is NULL");
+    coro_t *child = coro__checked(file, line, h, "coro_await");
+    if (!child) return -EINVAL;
     if (child == self)
         return coro__fail(file, line, EDEADLK, "coro_await(%s): a coroutine cannot await itself",
                           child->named.name);
@@ -524,48 +586,11 @@ int coro_await_at(const char *file, int line, coro_t *child, void **result)
         child->awaiter = self;
         child->depth = self->depth + 1;
         self->awaiting = child;
-        if (self->is_main || !self->resumer) {
-            /* main has nobody to hand control to, so it drives: it starts
-             * the child, then runs ready coroutines (and the event loop, if
-             * one is running) until the child's finish continues here. */
-            while (child->state != CORO_DEAD) {
-                self->state = CORO_SUSPENDED;
-                self->block = CORO__BLOCK_AWAIT;
-                if (child->state == CORO_CREATED) {
-                    /* main acts as the scheduler while it waits, so a
-                     * yield in the child (or below) requeues it. */
-                    child->resumer = self;
-                    child->scheduled = true;
-                    transfer(t, self, child, "start", self->named.id, NULL, file, line);
-                } else if (child->state == CORO_SUSPENDED && child->block == CORO__BLOCK_NONE) {
-                    /* It yielded to us: keep it going. */
-                    child->resumer = self;
-                    transfer(t, self, child, "resume", self->named.id, NULL, file, line);
-                } else if (t->rq_head) {
-                    coro__run_ready(coro__rq_pop(t));
-                } else if (!t->drive || !t->drive(t->drive_arg)) {
-                    self->state = CORO_RUNNING;
-                    self->block = CORO__BLOCK_NONE;
-                    child->awaiter = NULL;
-                    self->awaiting = NULL;
-                    return coro__fail(file, line, EDEADLK,
-                                      "coro_await(%s): it is %s and nothing can wake it",
-                                      child->named.name, coro_state_name(child->state));
-                }
-            }
-            self->state = CORO_RUNNING;
-            self->block = CORO__BLOCK_NONE;
+        if (!coro__can_block(self)) {
+            int rc = await_from_main(t, self, child, file, line);
+            if (rc) return rc;
         } else {
-            self->state = CORO_SUSPENDED;
-            self->block = CORO__BLOCK_AWAIT;
-            if (child->state == CORO_CREATED) {
-                child->resumer = self->resumer;
-                child->scheduled = self->scheduled;
-                self->resumer = NULL;
-                transfer(t, self, child, "start", self->named.id, NULL, file, line);
-            } else {
-                leave(t, self);
-            }
+            await_from_coro(t, self, child, file, line);
         }
     }
     if (result) *result = child->result;
@@ -574,45 +599,56 @@ int coro_await_at(const char *file, int line, coro_t *child, void **result)
 
 /* ---- asking and naming ------------------------------------------------- */
 
+/* The getters take handles; a stale one (see coro_int.h) reads as a dead,
+ * nameless coroutine rather than as whoever reuses the record. */
 coro_t *coro_self(void)
 {
-    return coro__thread_get()->current;
+    return coro__handle(coro__thread_get()->current);
 }
-bool coro_is_main(const coro_t *co)
+bool coro_is_main(const coro_t *h)
 {
+    const coro_t *co = coro__deref(h);
     return co && co->is_main;
 }
-coro_state coro_get_state(const coro_t *co)
+coro_state coro_get_state(const coro_t *h)
 {
-    return co->state;
+    const coro_t *co = coro__deref(h);
+    return co ? co->state : CORO_DEAD;
 }
-const char *coro_name(const coro_t *co)
+const char *coro_name(const coro_t *h)
 {
-    return co->named.name;
+    const coro_t *co = coro__deref(h);
+    return co ? co->named.name : "(freed coroutine)";
 }
-uint64_t coro_id(const coro_t *co)
+uint64_t coro_id(const coro_t *h)
 {
-    return co->named.id;
+    const coro_t *co = coro__deref(h);
+    return co ? co->named.id : 0;
 }
-void *coro_result(const coro_t *co)
+void *coro_result(const coro_t *h)
 {
-    return co->state == CORO_DEAD ? co->result : NULL;
+    const coro_t *co = coro__deref(h);
+    return co && co->state == CORO_DEAD ? co->result : NULL;
 }
-size_t coro_stack_size(const coro_t *co)
+size_t coro_stack_size(const coro_t *h)
 {
-    return co->stack.size;
+    const coro_t *co = coro__deref(h);
+    return co ? co->stack.size : 0;
 }
-coro_named *coro_named_of(coro_t *co)
+coro_named *coro_named_of(coro_t *h)
 {
-    return &co->named;
+    coro_t *co = coro__deref(h);
+    return co ? &co->named : NULL;
 }
-coro_t *coro_resumer(const coro_t *co)
+coro_t *coro_resumer(const coro_t *h)
 {
-    return co->resumer;
+    const coro_t *co = coro__deref(h);
+    return co ? coro__handle(co->resumer) : NULL;
 }
-coro_t *coro_awaiter(const coro_t *co)
+coro_t *coro_awaiter(const coro_t *h)
 {
-    return co->awaiter;
+    const coro_t *co = coro__deref(h);
+    return co ? coro__handle(co->awaiter) : NULL;
 }
 
 const char *coro_state_name(coro_state s)
@@ -632,10 +668,12 @@ const char *coro_state_name(coro_state s)
     return "?";
 }
 
-int coro_rename_at(const char *file, int line, coro_t *co, const char *fmt, ...)
+int coro_rename_at(const char *file, int line, coro_t *h, const char *fmt, ...)
 {
     coro__thread_get();
-    if (!co || !fmt) return coro__fail(file, line, EINVAL, "coro_rename: NULL argument");
+    coro_t *co = coro__checked(file, line, h, "coro_rename");
+    if (!co) return -EINVAL;
+    if (!fmt) return coro__fail(file, line, EINVAL, "coro_rename: NULL argument");
     char old[sizeof co->named.buf + 8];
     snprintf(old, sizeof old, "%s", co->named.name);
     if (strlen(co->named.name) >= sizeof old) memcpy(old + sizeof old - 4, "...", 4);

@@ -98,6 +98,7 @@ struct coro__wait {
 
 struct coro {
     coro__ctx ctx;
+    uint32_t live; /* CORO__LIVE from create to free: a handle check reads it */
     coro_named named;
     coro_state state;
     coro__block block;
@@ -171,6 +172,80 @@ void coro__assert_failed(const char *what, const char *file, int line, const cha
 static inline bool coro__can_block(const coro_t *co)
 {
     return !co->is_main && co->resumer;
+}
+
+/* ---- handles ---- */
+/*
+ * A coro_t * the API hands out is not the bare record address: the top 16
+ * bits carry a tag, taken from the coroutine's unique id (user addresses fit
+ * in 47 bits on x86-64 and aarch64). A freed coroutine's record is marked
+ * dead, and a record reused from the stack pool holds another id, so a
+ * handle kept past coro_destroy (or past a spawned coroutine's end) no
+ * longer matches and the call fails instead of acting on another
+ * coroutine. Internal code uses bare addresses; coro__handle() and
+ * coro__deref() convert at the API's edge.
+ */
+#define CORO__LIVE      0x4c495645u /* "LIVE" */
+#define CORO__TAG_SHIFT 48
+#define CORO__ADDR_MASK ((UINT64_C(1) << CORO__TAG_SHIFT) - 1)
+
+static inline uint64_t coro__tag(const coro_t *co)
+{
+    /* never 0, so a bare address is never a valid handle; 0 (no tag) for
+     * records above 2^47, where the bits are the address's own */
+    if ((uintptr_t)co >> 47) return 0;
+    return (co->named.id & 0x7fff) | 0x8000;
+}
+
+static inline coro_t *coro__handle(const coro_t *co)
+{
+    return co ? (coro_t *)((uintptr_t)co | (uintptr_t)(coro__tag(co) << CORO__TAG_SHIFT)) : NULL;
+}
+
+/* The record a handle names, or NULL if it is NULL or stale. Tagged
+ * handles have bit 63 set (the tag's top bit); user addresses never do. */
+static inline coro_t *coro__deref(const coro_t *h)
+{
+    if (!h) return NULL;
+    uintptr_t u = (uintptr_t)h;
+    coro_t *co = (coro_t *)(u >> 63 ? u & CORO__ADDR_MASK : u);
+    if (co->live != CORO__LIVE || coro__handle(co) != h) return NULL;
+    return co;
+}
+
+/* The record behind a handle from the user; NULL (and coro_last_error
+ * says why: NULL, or stale) otherwise. fn names the API call. */
+coro_t *coro__checked(const char *file, int line, const coro_t *h, const char *fn);
+
+/* ---- the state machine ---- */
+/*
+ * Every change of a coroutine's state goes through coro__move(), which
+ * asserts the move is one of these (the machine `coroscope check` holds a
+ * trace to, viz/view_check.c):
+ *
+ *   created   -> ready (spawn, coro_ctx_send) | running (resume, await)
+ *   ready     -> running (a scheduler: coro_run, the loop, a ws worker)
+ *   running   -> suspended (yield, a wait, await, resuming another) | dead (finish)
+ *   suspended -> running (resume, return, continuation) | ready (a waker, a yield requeued)
+ *   created, suspended -> the same state with another block (coro_ctx_send)
+ *
+ * dead is final: destroy frees from created, suspended or dead.
+ */
+#define CORO__BIT(s) (1u << (s))
+static const unsigned coro__legal[5] = {
+    [CORO_CREATED] = CORO__BIT(CORO_READY) | CORO__BIT(CORO_RUNNING) | CORO__BIT(CORO_CREATED),
+    [CORO_READY] = CORO__BIT(CORO_RUNNING),
+    [CORO_RUNNING] = CORO__BIT(CORO_SUSPENDED) | CORO__BIT(CORO_DEAD),
+    [CORO_SUSPENDED] = CORO__BIT(CORO_RUNNING) | CORO__BIT(CORO_READY) | CORO__BIT(CORO_SUSPENDED),
+    [CORO_DEAD] = 0,
+};
+
+static inline __attribute__((always_inline)) void coro__move(coro_t *co, coro_state to,
+                                                             coro__block block)
+{
+    CORO__ASSERT((unsigned)co->state < 5 && (coro__legal[co->state] & CORO__BIT(to)));
+    co->state = to;
+    co->block = block;
 }
 
 /* ---- wait.c: the one wait ---- */

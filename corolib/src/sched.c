@@ -47,8 +47,7 @@ void coro__wake(coro_t *co, const coro__wakeinfo *w, const char *file, int line)
             co->wake.obj.name = NULL; /* the id alone; the wake event has the name */
         }
     }
-    co->state = CORO_READY;
-    co->block = CORO__BLOCK_NONE;
+    coro__move(co, CORO_READY, CORO__BLOCK_NONE);
     if (CORO_TRACE_ON()) {
         bool first = w->cause[0] == 's' && w->cause[1] == 't'; /* "start" */
         coro_trace_ev ev = {.kind = first ? CORO_EV_SPAWN : CORO_EV_WAKE, .cause = w->cause};
@@ -82,8 +81,7 @@ void coro__run_ready(coro_t *co)
     coro_t *self = t->current;
     co->resumer = self;
     co->scheduled = true;
-    self->state = CORO_SUSPENDED;
-    self->block = CORO__BLOCK_RESUMING;
+    coro__move(self, CORO_SUSPENDED, CORO__BLOCK_RESUMING);
     coro__transfer(t, self, co, co->wake.cause, co->wake.by, &co->wake, NULL, 0);
 }
 

@@ -168,9 +168,10 @@ void coro__wait_drop(coro__wait *w)
     w->co->wait = NULL;
 }
 
-int coro_cancel_wait(coro_t *co)
+int coro_cancel_wait(coro_t *h)
 {
     coro__thread_get();
+    coro_t *co = coro__checked(NULL, 0, h, "coro_cancel_wait");
     if (!co) return -EINVAL;
     if (!co->wait || co->wait->ended) return -ESRCH;
     coro__wait_cancel(co->wait, NULL, 0);

@@ -312,9 +312,10 @@ coro_t *coro_ws_spawn_at(const char *file, int line, coro_ws *ws, const char *fn
     co->ws = ws;
     co->migrates = true;
     atomic_fetch_add(&ws->live, 1);
+    coro_t *h = coro__handle(co); /* before the wake: on a scheduler it may be gone at once */
     coro__wakeinfo w = {.cause = "start", .by = coro__t.current->named.id};
     coro__wake(co, &w, file, line);
-    return co;
+    return h;
 }
 
 int coro_ws_join(coro_ws *ws)

@@ -400,6 +400,49 @@ static void test_stack_sizes(void **state)
     coro_destroy(c);
 }
 
+/* A handle kept past coro_destroy names nothing: using it fails, and does
+ * not act on the coroutine that reuses the record. */
+static void *count_runs(void *arg)
+{
+    ++*(int *)arg;
+    return NULL;
+}
+
+static void test_stale_handle_is_refused(void **state)
+{
+    (void)state;
+    int runs_a = 0, runs_b = 0;
+    coro_t *a = coro_create(count_runs, &runs_a, "a");
+    assert_int_equal(coro_destroy(a), 0);
+    coro_t *b = coro_create(count_runs, &runs_b, "b"); /* same record, from the pool */
+    assert_int_equal(coro_resume(a), -EINVAL);
+    assert_non_null(strstr(coro_last_error(), "stale handle"));
+    assert_int_equal(coro_destroy(a), -EINVAL);
+    assert_int_equal(coro_await(a, NULL), -EINVAL);
+    assert_int_equal(coro_rename(a, "x"), -EINVAL);
+    assert_int_equal(coro_cancel_wait(a), -EINVAL);
+    assert_int_equal(coro_get_state(a), CORO_DEAD);
+    assert_int_equal(coro_id(a), 0);
+    assert_string_equal(coro_name(a), "(freed coroutine)");
+    /* b is untouched */
+    assert_int_equal(runs_b, 0);
+    assert_int_equal(coro_get_state(b), CORO_CREATED);
+    assert_string_equal(coro_name(b), "b");
+    assert_int_equal(coro_resume(b), 0);
+    assert_int_equal(runs_b, 1);
+    assert_int_equal(runs_a, 0);
+    assert_int_equal(coro_destroy(b), 0);
+
+    /* A spawned coroutine is reclaimed when it finishes: its handle goes stale too. */
+    coro_t *s = coro_spawn(count_runs, &runs_a, "spawned");
+    coro_run();
+    assert_int_equal(runs_a, 1);
+    coro_t *c = coro_create(count_runs, &runs_b, "c");
+    assert_int_equal(coro_resume(s), -EINVAL);
+    assert_int_equal(runs_b, 1);
+    assert_int_equal(coro_destroy(c), 0);
+}
+
 static void test_stack_pool_reuses(void **state)
 {
     (void)state;
@@ -407,8 +450,9 @@ static void test_stack_pool_reuses(void **state)
     coro_destroy(a);
     coro_t *b = coro_create(noop, NULL, "b");
     /* The record lives in the stack mapping, so a reused mapping gives the
-     * same address. */
-    assert_ptr_equal(a, b);
+     * same address; the handles differ in their tag (the id's low bits). */
+    assert_int_equal((uintptr_t)a & 0xffffffffffffULL, (uintptr_t)b & 0xffffffffffffULL);
+    assert_ptr_not_equal(a, b);
     coro_destroy(b);
     coro_stack_pool_drain();
 }
@@ -459,6 +503,7 @@ int main(void)
         cmocka_unit_test(test_resume_errors),
         cmocka_unit_test(test_stack_sizes),
         cmocka_unit_test(test_stack_pool_reuses),
+        cmocka_unit_test(test_stale_handle_is_refused),
         cmocka_unit_test(test_fp_rounding_per_coroutine),
     };
     return cmocka_run_group_tests_name("coro", tests, NULL, NULL);

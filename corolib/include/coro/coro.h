@@ -92,6 +92,20 @@ typedef struct coro_attr {
 /* ---- creating and destroying ------------------------------------------ */
 
 /*
+ * Who frees a coroutine:
+ *  - made by coro_create(): the program, with coro_destroy(), once it is
+ *    created (never run), dead, or suspended (abandoned: a wait it is in is
+ *    unlinked first; its stack is freed without unwinding).
+ *  - made by coro_spawn() (or coro_ws_spawn()): the runtime, as soon as it
+ *    has finished; nobody may await or destroy it.
+ *  - the main coroutine of a thread: never.
+ * A coro_t * is a handle: after the coroutine is freed, calls with it fail
+ * (-EINVAL, "stale handle"; getters read it as dead and nameless) rather
+ * than act on a coroutine that reuses its memory. Compare handles with ==;
+ * do not look inside them.
+ */
+
+/*
  * Create a coroutine that will run fn(arg), in state CORO_CREATED. The name
  * is printf-style ("echo#%d", n); a NULL format names it "<fn>#<id>". A
  * name from input goes in as CORO_NAME(s), never as the format (named.h).

@@ -286,7 +286,7 @@ static int io_attach(coro__wait *base, const char *file, int line)
         coro__waiter *other = w->sock->waiter[w->dir];
         if (other)
             return coro__fail(file, line, EBUSY, "%s on %s: %s already waits to %s it", base->op,
-                              w->sock->named.name, coro_name(other->base.co),
+                              w->sock->named.name, other->base.co->named.name,
                               w->dir == CORO__READ ? "read" : "write");
         int rc = w->ctx->be->arm(w->ctx, w);
         if (rc)
@@ -432,7 +432,7 @@ int coro_ctx_run(coro_ctx *c)
     if (!pthread_equal(c->thread, pthread_self()))
         return coro__fail(NULL, 0, EPERM, "coro_ctx_run(%s): called on another thread",
                           c->named.name);
-    if (!coro_is_main(t->current))
+    if (!t->current->is_main)
         return coro__fail(NULL, 0, EPERM,
                           "coro_ctx_run(%s): must be called from the thread's main coroutine",
                           c->named.name);
@@ -462,9 +462,10 @@ static void receive(void *arg)
     coro__wake(co, &w, NULL, 0);
 }
 
-int coro_ctx_send(coro_ctx *to, coro_t *co)
+int coro_ctx_send(coro_ctx *to, coro_t *h)
 {
-    if (!to || !co || coro_is_main(co)) return -EINVAL;
+    coro_t *co = coro__checked(NULL, 0, h, "coro_ctx_send");
+    if (!to || !co || co->is_main) return -EINVAL;
     if (co->state == CORO_RUNNING || co->state == CORO_READY || co->state == CORO_DEAD ||
         (co->state == CORO_SUSPENDED && co->block != CORO__BLOCK_NONE) || co->awaiter)
         return coro__fail(NULL, 0, EBUSY, "coro_ctx_send(%s): it is %s", co->named.name,
@@ -475,7 +476,7 @@ int coro_ctx_send(coro_ctx *to, coro_t *co)
     *p = (coro__post){NULL, receive, co};
     co->migrates = true;
     co->resumer = NULL;
-    co->block = CORO__BLOCK_EVENT; /* nobody here may resume it any more */
+    coro__move(co, co->state, CORO__BLOCK_EVENT); /* nobody here may resume it any more */
     if (CORO_TRACE_ON()) {
         coro_trace_ev ev = {.kind = CORO_EV_POST, .detail = "coroutine handed over"};
         coro__ev_co(&ev, co);

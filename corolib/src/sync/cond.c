@@ -41,7 +41,7 @@ static const coro__wait_ops wg_ops = {coro__sync_attach, coro__sync_detach, wg_d
 
 int coro_cond_wait_at(const char *file, int line, coro_cond *c, coro_mutex *m)
 {
-    if (m->owner != coro_id(coro_self()))
+    if (m->owner != coro__thread_get()->current->named.id)
         return coro__fail(file, line, EPERM, "wait on %s: the caller does not hold %s",
                           c->named.name, m->named.name);
     if (!coro_may_block())

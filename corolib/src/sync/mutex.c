@@ -38,8 +38,8 @@ static const coro__wait_ops lock_ops = {coro__sync_attach, coro__sync_detach, lo
 
 static void take(coro_mutex *m, coro_t *co)
 {
-    m->owner = coro_id(co);
-    const char *name = coro_name(co);
+    m->owner = co->named.id;
+    const char *name = co->named.name;
     size_t n = strnlen(name, sizeof m->owner_name - 1);
     memcpy(m->owner_name, name, n);
     m->owner_name[n] = 0;
@@ -48,16 +48,16 @@ static void take(coro_mutex *m, coro_t *co)
 int coro_mutex_trylock(coro_mutex *m)
 {
     if (m->owner) return -EBUSY;
-    take(m, coro_self());
+    take(m, coro__thread_get()->current);
     return 0;
 }
 
 int coro_mutex_lock_at(const char *file, int line, coro_mutex *m)
 {
-    coro_t *self = coro_self();
-    if (m->owner == coro_id(self))
+    coro_t *self = coro__thread_get()->current;
+    if (m->owner == self->named.id)
         return coro__fail(file, line, EDEADLK, "lock %s: %s already holds it", m->named.name,
-                          coro_name(self));
+                          self->named.name);
     if (!m->owner) {
         take(m, self);
         return 0;
@@ -69,10 +69,10 @@ int coro_mutex_lock_at(const char *file, int line, coro_mutex *m)
 
 int coro_mutex_unlock_at(const char *file, int line, coro_mutex *m)
 {
-    coro_t *self = coro_self();
-    if (m->owner != coro_id(self))
+    coro_t *self = coro__thread_get()->current;
+    if (m->owner != self->named.id)
         return coro__fail(file, line, EPERM, "unlock %s: %s does not hold it", m->named.name,
-                          coro_name(self));
+                          self->named.name);
     coro__wnode *n = coro__sync_pop(&m->waiters);
     if (n) {
         take(m, n->base.co);
