@@ -149,8 +149,10 @@ const char *coro_stack_mode_name(coro_stack_mode mode)
     return "?";
 }
 
-coro_stack_mode coro_get_stack_mode(const coro_t *co)
+coro_stack_mode coro_get_stack_mode(const coro_t *h)
 {
+    const coro_t *co = coro__deref(h); /* a handle (coro_int.h) */
+    if (!co) return CORO_STACK_DEFAULT;
     switch (co->stack.mode) {
     case CORO__SLAB:
         return CORO_STACK_SLAB;
@@ -160,8 +162,9 @@ coro_stack_mode coro_get_stack_mode(const coro_t *co)
     return CORO_STACK_GUARDED;
 }
 
-size_t coro_stack_in_use(const coro_t *co)
+size_t coro_stack_in_use(const coro_t *h)
 {
+    const coro_t *co = coro__deref(h); /* a handle (coro_int.h) */
     if (!co || co->is_main || (co->state != CORO_SUSPENDED && co->state != CORO_READY)) return 0;
     uintptr_t top = ((uintptr_t)co->stack.lo + co->stack.size) & ~(uintptr_t)15;
 #if !defined(CORO_SWITCH_UCONTEXT)

@@ -324,7 +324,7 @@ static int call_attach(coro__wait *base, const char *file, int line)
     coro__waiter *other = w->sock->waiter[w->dir];
     if (other)
         return coro__fail(file, line, EBUSY, "%s on %s: %s already waits to %s it", base->op,
-                          w->sock->named.name, coro_name(other->base.co),
+                          w->sock->named.name, other->base.co->named.name,
                           w->dir == CORO__READ ? "read" : "write");
     uring *u = U(c);
     reserve(u, 2); /* before taking the slot: a submission marks pending slots */
