@@ -156,6 +156,7 @@ int vz_view_states(const vz_trace *t, const vz_opts *o, FILE *out)
     const char *in_wait = vz_intern("blocked in epoll_wait\n(the loop waits for fds)");
     const char *running = vz_intern("running");
     const char *start = vz_intern("(start)");
+    bool any_wait = false;
     for (size_t i = 0; i < t->n; i++) {
         const coro_trace_ev *ev = &t->ev[i];
         uint64_t ids[2] = {ev->co.id, ev->kind == CORO_EV_RESUME ? ev->from.id : 0};
@@ -174,6 +175,7 @@ int vz_view_states(const vz_trace *t, const vz_opts *o, FILE *out)
             if (!c || c->is_object) continue;
             const char *g = o->fold ? vz_fold_name(c->name) : c->name;
             if (ev->kind == CORO_EV_EPOLL_WAIT && k == 0 && c->state == VZ_RUNNING) {
+                any_wait = true;
                 count(&s, g, running, in_wait, NULL);
                 count(&s, g, in_wait, running, vz_intern("fds ready or timeout"));
                 continue;
@@ -246,9 +248,9 @@ int vz_view_states(const vz_trace *t, const vz_opts *o, FILE *out)
             "one box per coroutine%s, in the order they were created\\l"
             "an arrow: a change of state, with its cause and how often\\l"
             "waiting: control back = it resumed another coroutine and waits\\l"
-            "for it to suspend or finish\\l"
-            "blue: the thread blocked in epoll_wait, waiting for the kernel\\l\"];\n",
-            o->fold ? " (or name pattern)" : "");
+            "for it to suspend or finish\\l%s\"];\n",
+            o->fold ? " (or name pattern)" : "",
+            any_wait ? "blue: the thread blocked in epoll_wait, waiting for the kernel\\l" : "");
     fprintf(out, "}\n");
     free(body);
     free(blen);
