@@ -62,11 +62,13 @@ for ((k = 0; k < ${#rows[@]}; k++)); do
     if [ -n "$next" ] && is_output "$lang2" && [ "$adj2" = 1 ]; then k=$((k + 1)); fi
   elif [ "$lang" = sh ]; then
     got=$work/out.$n
-    # A learner's terminal: a clean environment, stdout line-buffered.
-    (cd "$root" && env -i PATH="$PATH" HOME="$HOME" LANG=C.UTF-8 TERM=dumb NO_COLOR=1 \
+    # A learner's terminal: a clean environment, stdout line-buffered. (The
+    # outer 2>/dev/null only hides this shell's "Aborted" notice when a page
+    # shows a program that dies of a signal; the program's own output is in $got.)
+    { (cd "$root" && env -i PATH="$PATH" HOME="$HOME" LANG=C.UTF-8 TERM=dumb NO_COLOR=1 \
        ASAN_OPTIONS="${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}verify_asan_link_order=0" \
        TSAN_OPTIONS="${TSAN_OPTIONS:-}" \
-       timeout 300 stdbuf -oL -eL bash -c "$(cat "$body")") > "$got" 2>&1 < /dev/null
+       timeout 300 stdbuf -oL -eL bash -c "$(cat "$body")") > "$got" 2>&1 < /dev/null; } 2> /dev/null
     status=$?
     if [ "$status" != "$want" ]; then
       problem "$open" "the command exited with status $status, the page expects $want:"
