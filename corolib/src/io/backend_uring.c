@@ -1,8 +1,8 @@
 /*
  * backend_uring.c - the proactor on io_uring: a coroutine submits its call
- * (recv, send, accept) and is resumed by the call's completion, with the
- * result already there; and, for what is still a readiness wait (connect,
- * the syscall hooks, coro_wait_fd), a one-shot poll request.
+ * (recv, send, accept, connect) and is resumed by the call's completion,
+ * with the result already there; and, for what is still a readiness wait
+ * (the syscall hooks, coro_wait_fd), a one-shot poll request.
  *
  * Every request is a slot of the context's table; the kernel's user_data
  * is the slot's index and generation, so a completion that arrives after
@@ -340,6 +340,9 @@ static int call_attach(coro__wait *base, const char *file, int line)
     case 's':
         io_uring_prep_send(sqe, fd, call->buf, call->len, MSG_NOSIGNAL);
         break;
+    case 'c':
+        io_uring_prep_connect(sqe, fd, call->buf, (socklen_t)call->len);
+        break;
     default:
         io_uring_prep_accept(sqe, fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         break;
@@ -391,7 +394,7 @@ ssize_t coro__uring_call(const char *file, int line, coro_sock *s, int op, void 
     coro__waiter *w = &call.w;
     w->ctx = s->ctx;
     w->sock = s;
-    w->dir = op == 's' ? CORO__WRITE : CORO__READ;
+    w->dir = op == 's' || op == 'c' ? CORO__WRITE : CORO__READ;
     w->proactor = true;
     w->timer.index = SIZE_MAX;
     w->timer.waiter = w;

@@ -103,7 +103,8 @@ void coro__io_wake(coro_ctx *ctx, coro__waiter *w, int result, const char *cause
 int coro__io_register(coro_ctx *ctx, coro_sock *s);
 /* Unregister and unlist it; waiters get -ECANCELED. */
 void coro__io_unregister(coro_sock *s);
-/* backend_uring.c: make the call op ('r' recv, 's' send, 'a' accept) as
+/* backend_uring.c: make the call op ('r' recv, 's' send, 'a' accept,
+ * 'c' connect to the address buf of len bytes) as
  * a submission and wait for its completion; its result (bytes, a new fd),
  * or -ETIMEDOUT, -ECANCELED, -errno. Only on an io_uring context. */
 ssize_t coro__uring_call(const char *file, int line, coro_sock *s, int op, void *buf, size_t len,

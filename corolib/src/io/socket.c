@@ -261,6 +261,23 @@ coro_sock *coro_connect_at(const char *file, int line, coro_ctx *c, const char *
     char name[128];
     int p;
     addr_str((struct sockaddr *)&ss, len, name, sizeof name, &p);
+    if (c->be != &coro__backend_epoll && coro_may_block()) {
+        /* io_uring: the connect itself is the submitted call. */
+        coro_sock *s = new_sock(c, fd, false, "conn", name, file, line);
+        if (!s) return NULL;
+        s->port = p;
+        rc = (int)coro__uring_call(file, line, s, 'c', &ss, len, timeout_ms, "connect");
+        if (rc) {
+            coro_close(s);
+            coro__fail(file, line, -rc, "connect to %s: %s", name, strerror(-rc));
+            return NULL;
+        }
+        if (ss.ss_family != AF_UNIX) {
+            int one = 1;
+            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        }
+        return s;
+    }
     int r;
     do r = connect(fd, (struct sockaddr *)&ss, len);
     while (r != 0 && errno == EINTR);
