@@ -261,45 +261,34 @@ coro_sock *coro_connect_at(const char *file, int line, coro_ctx *c, const char *
     char name[128];
     int p;
     addr_str((struct sockaddr *)&ss, len, name, sizeof name, &p);
+    coro_sock *s;
     if (c->be != &coro__backend_epoll && coro_may_block()) {
         /* io_uring: the connect itself is the submitted call. */
-        coro_sock *s = new_sock(c, fd, false, "conn", name, file, line);
-        if (!s) return NULL;
-        s->port = p;
+        if (!(s = new_sock(c, fd, false, "conn", name, file, line))) return NULL;
         rc = (int)coro__uring_call(file, line, s, 'c', &ss, len, timeout_ms, "connect");
-        if (rc) {
-            coro_close(s);
-            coro__fail(file, line, -rc, "connect to %s: %s", name, strerror(-rc));
+    } else {
+        int r;
+        do r = connect(fd, (struct sockaddr *)&ss, len);
+        while (r != 0 && errno == EINTR);
+        if (r != 0 && errno != EINPROGRESS) {
+            int e = errno;
+            close(fd);
+            coro__fail(file, line, e, "connect to %s: %s", name, strerror(e));
             return NULL;
         }
-        if (ss.ss_family != AF_UNIX) {
-            int one = 1;
-            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        if (!(s = new_sock(c, fd, false, "conn", name, file, line))) return NULL;
+        if (r != 0) {
+            rc = coro__io_wait(file, line, s, CORO__WRITE, timeout_ms, "io", "connect");
+            int err = 0;
+            socklen_t elen = sizeof err;
+            if (!rc && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) == 0 && err) rc = -err;
         }
-        return s;
     }
-    int r;
-    do r = connect(fd, (struct sockaddr *)&ss, len);
-    while (r != 0 && errno == EINTR);
-    if (r != 0 && errno != EINPROGRESS) {
-        int e = errno;
-        close(fd);
-        coro__fail(file, line, e, "connect to %s: %s", name, strerror(e));
-        return NULL;
-    }
-    coro_sock *s = new_sock(c, fd, false, "conn", name, file, line);
-    if (!s) return NULL;
     s->port = p;
-    if (r != 0) {
-        rc = coro__io_wait(file, line, s, CORO__WRITE, timeout_ms, "io", "connect");
-        int err = 0;
-        socklen_t elen = sizeof err;
-        if (!rc && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) == 0 && err) rc = -err;
-        if (rc) {
-            coro_close(s);
-            coro__fail(file, line, -rc, "connect to %s: %s", name, strerror(-rc));
-            return NULL;
-        }
+    if (rc) {
+        coro_close(s);
+        coro__fail(file, line, -rc, "connect to %s: %s", name, strerror(-rc));
+        return NULL;
     }
     if (ss.ss_family != AF_UNIX) {
         int one = 1;
