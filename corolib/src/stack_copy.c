@@ -65,6 +65,7 @@ static _Thread_local struct {
     char *bump, *end;
 } recs;
 
+#if !defined(CORO_SWITCH_UCONTEXT)
 static size_t slot_size(size_t record)
 {
     return (record + sizeof(coro__copy) + 63) & ~(size_t)63;
@@ -88,6 +89,8 @@ static void *rec_alloc(size_t slot)
     recs.bump += slot;
     return p;
 }
+
+#endif
 
 static void rec_free(void *p)
 {
