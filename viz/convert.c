@@ -56,6 +56,7 @@ static int to_binary(const vz_trace *t, const char *out)
     }
     coro__bin_set_counts(b, t->end_dropped, t->overwritten);
     if (t->ended) coro__bin_end(b, 0);
+    coro__bin_retire(b);
     return VZ_OK;
 }
 

@@ -84,6 +84,7 @@ struct coro__bin {
     size_t tab_cap, tab_len;
     bool ring;
     int ts_kind;
+    struct coro__bin *retired_next;
     uint64_t ns0; /* CLOCK_MONOTONIC at opening */
 };
 
@@ -522,6 +523,17 @@ fail:
     coro__raw_close(fd);
     errno = err;
     return NULL;
+}
+
+/* Ended recorders are kept (threads still running may record into them),
+ * on a list, so that they stay reachable. */
+static coro__bin *_Atomic retired;
+
+void coro__bin_retire(coro__bin *b)
+{
+    coro__bin *head = atomic_load(&retired);
+    do b->retired_next = head;
+    while (!atomic_compare_exchange_weak(&retired, &head, b));
 }
 
 void coro__bin_set_counts(coro__bin *b, uint64_t dropped, uint64_t overwritten)

@@ -66,6 +66,8 @@ coro__bin *coro__bin_open(const char *path, uint64_t ring_bytes, const char *pro
 void coro__bin_record(coro__bin *b, coro_trace_ev *ev, bool keep_order);
 void coro__bin_record_in_handler(coro__bin *b, coro_trace_ev *ev);
 void coro__bin_end(coro__bin *b, int signal);
+/* Keep an ended recorder (never freed: late events may still land in it). */
+void coro__bin_retire(coro__bin *b);
 uint64_t coro__bin_events(coro__bin *b);
 /* For a converted trace: the counts of the trace it came from. */
 void coro__bin_set_counts(coro__bin *b, uint64_t dropped, uint64_t overwritten);

@@ -190,7 +190,10 @@ static int open_bin(const char *spec)
 static void end_bin(int signal)
 {
     coro__bin *b = atomic_exchange(&bin, NULL);
-    if (b) coro__bin_end(b, signal);
+    if (b) {
+        coro__bin_end(b, signal);
+        coro__bin_retire(b);
+    }
     update_active();
     if (b && !signal && coro__bin_dropped(b))
         fprintf(stderr, "coroscope: %llu trace events were lost by the binary trace (%s: %s)\n",
