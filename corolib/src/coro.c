@@ -42,9 +42,13 @@ static void thread_exit(void *arg)
     coro__overflow_thread_fini();
 }
 
+static bool exit_key_made;
+
 static void make_exit_key(void)
 {
-    pthread_key_create(&exit_key, thread_exit);
+    /* Fails only when the process has used up its keys (EAGAIN): threads
+     * then keep their pooled stacks until exit, which loses nothing. */
+    exit_key_made = pthread_key_create(&exit_key, thread_exit) == 0;
 }
 
 /* ---- thread state, errors -------------------------------------------- */
@@ -69,7 +73,8 @@ coro__thread *coro__thread_get(void)
     t->current = m;
     coro__overflow_thread_init();
     pthread_once(&exit_once, make_exit_key);
-    pthread_setspecific(exit_key, t);
+    /* ENOMEM here only means this thread keeps its pooled stacks until exit. */
+    if (exit_key_made && pthread_setspecific(exit_key, t) != 0) coro__t.err[0] = 0;
     trace_create(m, NULL, NULL, 0);
     return t;
 }

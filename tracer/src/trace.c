@@ -121,7 +121,8 @@ void coro_trace_emit(coro_trace_ev *ev)
 static void update_active(void)
 {
     atomic_store(&text_on, json_sink || log_sink);
-    coro_trace_active = json_sink || log_sink || atomic_load(&bin);
+    __atomic_store_n(&coro_trace_active, json_sink || log_sink || atomic_load(&bin),
+                     __ATOMIC_RELAXED);
 }
 
 static void default_program(void)

@@ -297,22 +297,33 @@ coro_sock *coro_connect_at(const char *file, int line, coro_ctx *c, const char *
     return s;
 }
 
-ssize_t coro_recv_at(const char *file, int line, coro_sock *s, void *buf, size_t len,
-                     int64_t timeout_ms)
+/* The shape of every socket transfer: try the system call; on EAGAIN wait
+ * (until the deadline) and try again. Inlined with a constant dir, so each
+ * caller keeps its one system call. */
+static inline __attribute__((always_inline)) ssize_t transfer(const char *file, int line,
+                                                              coro_sock *s, int dir, void *buf,
+                                                              size_t len, int64_t timeout_ms)
 {
-    if (proactor(s)) return coro__uring_call(file, line, s, 'r', buf, len, timeout_ms, "recv");
     int64_t deadline = timeout_ms >= 0 ? coro__now_ms() + timeout_ms : -1;
     for (;;) {
-        ssize_t n = recv(s->fd, buf, len, 0);
+        ssize_t n =
+            dir == CORO__READ ? recv(s->fd, buf, len, 0) : send(s->fd, buf, len, MSG_NOSIGNAL);
         if (n >= 0) return n;
         int e = errno;
         if (e == EINTR) continue;
         if (e != EAGAIN && e != EWOULDBLOCK) return -e;
         int64_t left = deadline < 0 ? -1 : deadline - coro__now_ms();
         if (deadline >= 0 && left <= 0) return -ETIMEDOUT;
-        int rc = coro__io_wait(file, line, s, CORO__READ, left, "io", "recv");
+        int rc = coro__io_wait(file, line, s, dir, left, "io", dir == CORO__READ ? "recv" : "send");
         if (rc) return rc;
     }
+}
+
+ssize_t coro_recv_at(const char *file, int line, coro_sock *s, void *buf, size_t len,
+                     int64_t timeout_ms)
+{
+    if (proactor(s)) return coro__uring_call(file, line, s, 'r', buf, len, timeout_ms, "recv");
+    return transfer(file, line, s, CORO__READ, buf, len, timeout_ms);
 }
 
 ssize_t coro_send_at(const char *file, int line, coro_sock *s, const void *buf, size_t len,
@@ -320,18 +331,7 @@ ssize_t coro_send_at(const char *file, int line, coro_sock *s, const void *buf, 
 {
     if (proactor(s))
         return coro__uring_call(file, line, s, 's', (void *)buf, len, timeout_ms, "send");
-    int64_t deadline = timeout_ms >= 0 ? coro__now_ms() + timeout_ms : -1;
-    for (;;) {
-        ssize_t n = send(s->fd, buf, len, MSG_NOSIGNAL);
-        if (n >= 0) return n;
-        int e = errno;
-        if (e == EINTR) continue;
-        if (e != EAGAIN && e != EWOULDBLOCK) return -e;
-        int64_t left = deadline < 0 ? -1 : deadline - coro__now_ms();
-        if (deadline >= 0 && left <= 0) return -ETIMEDOUT;
-        int rc = coro__io_wait(file, line, s, CORO__WRITE, left, "io", "send");
-        if (rc) return rc;
-    }
+    return transfer(file, line, s, CORO__WRITE, (void *)buf, len, timeout_ms);
 }
 
 ssize_t coro_send_all_at(const char *file, int line, coro_sock *s, const void *buf, size_t len,

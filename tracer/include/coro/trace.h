@@ -112,11 +112,14 @@ typedef enum coro_trace_clock {
 } coro_trace_clock;
 
 /* Non-zero while any sink is open. Tested inline before an event is built,
- * so tracing switched off costs one well-predicted branch. */
+ * so tracing switched off costs one well-predicted branch. Read and written
+ * atomically (relaxed: a plain load on x86-64 and aarch64), since any thread
+ * tests it while another opens or closes a sink. */
 CORO_API extern volatile int coro_trace_active;
 
 #if CORO_TRACE_COMPILED
-#define CORO_TRACE_ON() __builtin_expect(coro_trace_active != 0, 0)
+#define CORO_TRACE_ON()                                                                            \
+    __builtin_expect(__atomic_load_n(&coro_trace_active, __ATOMIC_RELAXED) != 0, 0)
 #else
 #define CORO_TRACE_ON() 0
 #endif
