@@ -58,8 +58,9 @@ static bool *fd_suspends(const vz_trace *t, int fd)
     return mark;
 }
 
-/* For each epoll_wait: how many distinct fds its dispatches handed over, so
- * a wait that reported more ready fds than it dispatched can say why. */
+/* For each epoll_wait: how many distinct fds its dispatches handed over (on
+ * io_uring: how many completions), so a wait that reported more ready than
+ * it dispatched can say why. */
 static int *dispatched_fds(const vz_trace *t)
 {
     int *count = calloc(t->n + 1, sizeof *count);
@@ -86,6 +87,8 @@ static int *dispatched_fds(const vz_trace *t)
                 continue;
             if (ev->fd != last_fd[ev->thread]) count[last_wait[ev->thread] - 1]++;
             last_fd[ev->thread] = ev->fd;
+        } else if (ev->kind == CORO_EV_COMPLETE && last_wait[ev->thread]) {
+            count[last_wait[ev->thread] - 1]++; /* io_uring: each completion is one entry */
         }
     }
     free(last_wait);

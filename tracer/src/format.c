@@ -131,13 +131,22 @@ static void cause(line *l, const coro_trace_ev *ev)
         add(l, "cause: fd %d %s", ev->fd, what);
         if (ev->has & CORO_EVH_WAIT) add(l, " in wait #%llu", (unsigned long long)ev->wait);
     } else if (!strcmp(c, "complete")) {
+        /* The wake names the call (detail), so it can say what the result
+         * is; the resume repeats only the number. */
+        const char *op = ev->kind == CORO_EV_WAKE ? ev->detail : NULL;
         add(l, "cause: completion of op %llu (", (unsigned long long)ev->wait);
-        if (ev->kind == CORO_EV_WAKE && ev->detail) add(l, "%s ", ev->detail);
+        if (op) add(l, "%s ", op);
         add(l, "fd %d: ", ev->fd);
-        if (ev->value >= 0)
-            add(l, "%lld bytes)", (long long)ev->value);
-        else
+        if (ev->value < 0)
             add(l, "error %lld)", (long long)ev->value);
+        else if (op && (!strcmp(op, "recv") || !strcmp(op, "send")))
+            add(l, "%lld bytes)", (long long)ev->value);
+        else if (op && !strcmp(op, "accept"))
+            add(l, "new fd %lld)", (long long)ev->value);
+        else if (op && !strcmp(op, "connect"))
+            add(l, "connected)");
+        else
+            add(l, "result %lld)", (long long)ev->value);
     } else if (!strcmp(c, "timer")) {
         add(l, "cause: timer fired");
         if (ev->obj.id) add(l, " (%s)", name_of(ev->obj, b, sizeof b));
