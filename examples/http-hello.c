@@ -230,10 +230,6 @@ static const char *reason(int status)
     }
 }
 
-/* HTTP/1.0 is answered in HTTP/1.0 (RFC 9110 6.2 would let a 1.1 server say
- * 1.1, as nginx does; the client's own version is what the oldest clients
- * understand). */
-
 /* The Date header's value, formatted once a second. */
 static const char *http_date(void)
 {
@@ -248,11 +244,12 @@ static const char *http_date(void)
     return date;
 }
 
+/* The status line, headers and (unless HEAD) body. HTTP/1.0 is answered in
+ * HTTP/1.0: RFC 9110 6.2 would let a 1.1 server say 1.1, as nginx does, but
+ * the client's own version is what the oldest clients understand. */
 static bool answer(conn *c, const request *r)
 {
-    bool ok = r->status == 200;
-    const char *body = ok ? hello : "not found\n";
-    if (r->status != 200 && r->status != 404) body = "";
+    const char *body = r->status == 200 ? hello : r->status == 404 ? "not found\n" : "";
     size_t blen = strlen(body);
     char out[512];
     int n = snprintf(out, sizeof out,

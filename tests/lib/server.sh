@@ -6,7 +6,8 @@
 #     Runs CMD in the background, its stderr to LOG (stdout to $server_out
 #     if set), and waits until LOG has a line from which SED_RE (a sed regex
 #     with one group) extracts the port. Sets $srv (pid) and $port. Returns 1
-#     with the log on stderr if the server exits or 30 s pass first.
+#     with the log on stderr if the server exits or 30 s pass first. The
+#     server is killed when the script exits (a trap on EXIT).
 #
 # LOG is emptied by the caller's shell before the server starts: the
 # background child's own `2> LOG` may run after our first look, and a log
@@ -18,6 +19,8 @@ start_server() {
   if [ -n "${server_out:-}" ]; then "$@" > "$server_out" 2>> "$log" &
   else "$@" 2>> "$log" & fi
   srv=$!
+  # A test that fails before the server ends must not leave it running.
+  trap 'kill "$srv" 2>/dev/null' EXIT
   port=
   local i line
   for i in $(seq 600); do
