@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "cli.h"
@@ -264,6 +265,19 @@ static bool answer(conn *c, const request *r)
     return coro_send_all(c->sock, out, (size_t)n, idle_timeout) == n;
 }
 
+/* Close after the last answer. Closing a socket with unread bytes (a body we
+ * refused, requests sent after "Connection: close") makes the kernel send a
+ * reset, which can destroy the answer before the client reads it. So stop
+ * sending, drop what still comes for a moment, then close (nginx's
+ * lingering close). */
+static void linger_close(conn *c)
+{
+    coro_shutdown(c->sock, SHUT_WR);
+    int64_t deadline = now_ms() + 2000;
+    while (fill(c, deadline)) c->start = c->end;
+    coro_close(c->sock);
+}
+
 static void *serve(void *arg)
 {
     conn *c = calloc(1, sizeof *c);
@@ -304,7 +318,7 @@ static void *serve(void *arg)
         }
         if (!answer(c, &r) || !r.keep_alive) break;
     }
-    coro_close(c->sock);
+    linger_close(c);
     free(c);
     return NULL;
 }
