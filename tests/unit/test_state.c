@@ -24,7 +24,8 @@ static void *noop(void *arg)
 }
 
 /* Run one move from `from` to `to` in a child; returns true if it aborted
- * with the invariant message. */
+ * with the invariant message, false if it exited cleanly. Any other ending
+ * (a crash before the move) fails the test. */
 static bool move_aborts(coro_state from, coro_state to)
 {
     int err[2];
@@ -45,7 +46,11 @@ static bool move_aborts(coro_state from, coro_state to)
     int st;
     waitpid(pid, &st, 0);
     bool aborted = WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT;
-    if (aborted) assert_non_null(strstr(buf, "invariant broken"));
+    if (aborted)
+        assert_non_null(strstr(buf, "invariant broken"));
+    else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        fail_msg("%s -> %s: the child neither moved nor aborted (status %#x)",
+                 coro_state_name(from), coro_state_name(to), (unsigned)st);
     return aborted;
 }
 
