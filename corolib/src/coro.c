@@ -58,7 +58,9 @@ static void trace_create(coro_t *co, coro_t *by, const char *file, int line);
 coro__thread *coro__thread_get(void)
 {
     coro__thread *t = &coro__t;
-    if (__builtin_expect(t->ready, 1)) return t;
+    /* current is set once the thread is ready: testing it lets callers
+     * reuse the load they make next */
+    if (__builtin_expect(t->current != NULL, 1) || t->ready) return t;
     t->ready = true;
     coro_t *m = &t->main;
     memset(m, 0, sizeof *m);
@@ -71,6 +73,7 @@ coro__thread *coro__thread_get(void)
     m->tsan_fiber = __tsan_get_current_fiber();
 #endif
     t->current = m;
+    t->errno_at = &errno;
     coro__overflow_thread_init();
     pthread_once(&exit_once, make_exit_key);
     /* ENOMEM here only means this thread keeps its pooled stacks until exit. */
@@ -119,8 +122,11 @@ static void trace_create(coro_t *co, coro_t *by, const char *file, int line)
     coro_trace_emit(&ev);
 }
 
-static void trace_resume(coro_t *from, coro_t *to, const char *cause, uint64_t by,
-                         const coro__wakeinfo *w, const char *file, int line)
+/* Out of line, so the switch paths that call it when tracing keep a small
+ * frame when not tracing. */
+static __attribute__((noinline)) void trace_resume(coro_t *from, coro_t *to, const char *cause,
+                                                   uint64_t by, const coro__wakeinfo *w,
+                                                   const char *file, int line)
 {
     coro_trace_ev ev = {.kind = CORO_EV_RESUME, .cause = cause, .file = file, .line = line};
     coro__ev_co(&ev, to);
@@ -170,14 +176,10 @@ static void asan_after(coro__thread *t, coro_t *self)
 }
 #endif
 
-/* Land in `self` after a switch: tell the sanitizers, free what finished. */
-static inline void landed(coro__thread *t, coro_t *self)
+/* What a switch left for the side it landed on: a finished detached
+ * coroutine to free, a yielded scheduler coroutine to queue. */
+static __attribute__((noinline)) void after_switch(coro__thread *t)
 {
-#if defined(CORO_ASAN)
-    asan_after(t, self);
-#else
-    (void)self;
-#endif
     if (t->reap) reap(t);
     if (t->ws_pending && !t->current->ws) {
         /* back on a worker's own stack: the coroutine that yielded is off
@@ -186,6 +188,18 @@ static inline void landed(coro__thread *t, coro_t *self)
         t->ws_pending = NULL;
         coro__ws_push(y);
     }
+}
+
+/* Land in `self` after a switch: tell the sanitizers, free what finished. */
+static inline void landed(coro__thread *t, coro_t *self)
+{
+#if defined(CORO_ASAN)
+    asan_after(t, self);
+#else
+    (void)self;
+#endif
+    /* one test for the rare work after a switch */
+    if (__builtin_expect(((uintptr_t)t->reap | (uintptr_t)t->ws_pending) != 0, 0)) after_switch(t);
 }
 
 /*
@@ -209,7 +223,9 @@ static inline __attribute__((always_inline)) void transfer(coro__thread *t, coro
     if (!to->tsan_fiber) to->tsan_fiber = __tsan_create_fiber(0);
     __tsan_switch_to_fiber(to->tsan_fiber, 0);
 #endif
-    from->saved_errno = errno; /* kept in case it is handed to another thread */
+    /* kept in case it is handed to another thread; errno's address is the
+     * thread's for its lifetime, fetched once (no call per switch) */
+    from->saved_errno = *t->errno_at;
     coro__stack_switch(from, to);
     /* A scheduler coroutine may continue on another thread: t and errno's
      * address would be the old thread's, so fetch them anew. */
@@ -445,9 +461,8 @@ int coro_resume_at(const char *file, int line, coro_t *h)
     case CORO_CREATED:
         break;
     }
-    if (co->is_main)
-        return coro__fail(file, line, EINVAL, "coro_resume(%s): main coroutines are not resumable",
-                          co->named.name);
+    /* main is never created, and suspends only with a block (it resumes or
+     * awaits; it cannot yield or wait), so the tests above refuse it */
     const char *cause = co->state == CORO_CREATED ? "start" : "resume";
     co->resumer = self;
     co->scheduled = false;
@@ -464,6 +479,29 @@ static inline __attribute__((always_inline)) void leave(coro__thread *t, coro_t 
     transfer(t, self, to, "return", 0, NULL, NULL, 0);
 }
 
+static __attribute__((noinline)) void trace_yield(coro_t *self, const char *file, int line)
+{
+    coro_trace_ev ev = {.kind = CORO_EV_SUSPEND, .reason = "yield", .file = file, .line = line};
+    coro__ev_co(&ev, self);
+    ev.to = coro_named_ref(&self->resumer->named);
+    coro_trace_emit(&ev);
+}
+
+/* A scheduled coroutine that yields goes back on its scheduler's queue. */
+static __attribute__((noinline)) void requeue(coro__thread *t, coro_t *self, const char *file,
+                                              int line)
+{
+    if (self->ws) {
+        /* queued by the worker once we are off this stack (ws.c) */
+        self->wake = (coro__wakeinfo){.cause = "ready", .by = self->named.id};
+        coro__move(self, CORO_READY, CORO__BLOCK_NONE);
+        t->ws_pending = self;
+    } else {
+        coro__wakeinfo w = {.cause = "ready", .by = self->named.id};
+        coro__wake(self, &w, file, line);
+    }
+}
+
 void coro_yield_at(const char *file, int line)
 {
     coro__thread *t = coro__thread_get();
@@ -473,22 +511,9 @@ void coro_yield_at(const char *file, int line)
         for (size_t n = t->rq_len; n && t->rq_head; n--) coro__run_ready(coro__rq_pop(t));
         return;
     }
-    if (CORO_TRACE_ON()) {
-        coro_trace_ev ev = {.kind = CORO_EV_SUSPEND, .reason = "yield", .file = file, .line = line};
-        coro__ev_co(&ev, self);
-        ev.to = coro_named_ref(&self->resumer->named);
-        coro_trace_emit(&ev);
-    }
+    if (CORO_TRACE_ON()) trace_yield(self, file, line);
     coro__move(self, CORO_SUSPENDED, CORO__BLOCK_NONE);
-    if (self->scheduled && self->ws) {
-        /* queued by the worker once we are off this stack (ws.c) */
-        self->wake = (coro__wakeinfo){.cause = "ready", .by = self->named.id};
-        coro__move(self, CORO_READY, CORO__BLOCK_NONE);
-        t->ws_pending = self;
-    } else if (self->scheduled) {
-        coro__wakeinfo w = {.cause = "ready", .by = self->named.id};
-        coro__wake(self, &w, file, line);
-    }
+    if (self->scheduled) requeue(t, self, file, line);
     leave(t, self);
 }
 

@@ -139,6 +139,7 @@ typedef struct coro__thread {
     size_t rq_len;
     coro_t *reap;       /* a detached coroutine that finished: freed once off its stack */
     coro_t *ws_pending; /* a scheduler coroutine that yielded: queued once off its stack */
+    int *errno_at;      /* this thread's errno */
     /* One iteration of an event loop, set by an io_context while it runs, so
      * that main's coro_await() can wait for io-driven children. Returns
      * false when nothing can ever make progress. */
