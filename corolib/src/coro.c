@@ -336,9 +336,7 @@ coro_t *coro__create(const char *file, int line, const coro_attr *attr, const ch
     co->fn_name = fn_name;
     co->state = CORO_CREATED;
     coro_named_vinit(&co->named, "coro", fmt, ap);
-    if (!fmt)
-        coro_named_rename(&co->named, "%s#%llu", fn_name ? fn_name : "coro",
-                          (unsigned long long)co->named.id);
+    if (!fmt) coro__named_numbered(&co->named, fn_name ? fn_name : "coro");
     coro__stack_ctx_init(&co->stack, &co->ctx, entry, co);
     trace_create(co, t->current, file, line);
     return co;

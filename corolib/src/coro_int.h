@@ -154,6 +154,9 @@ typedef struct coro__thread {
 
 extern _Thread_local coro__thread coro__t;
 
+/* Name n "PREFIX#ID" (named.c; the prefix is cut to fit inline). */
+void coro__named_numbered(coro_named *n, const char *prefix);
+
 /* The thread's state, initialised on first use (creates "main"). */
 coro__thread *coro__thread_get(void);
 

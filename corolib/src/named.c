@@ -7,12 +7,14 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "coro/named.h"
+#include "coro_int.h"
 
 static _Atomic uint64_t next_id = 1;
 
@@ -21,9 +23,26 @@ uint64_t coro_named_next_id(void)
     return atomic_fetch_add_explicit(&next_id, 1, memory_order_relaxed);
 }
 
+/* A name without conversions that fits inline is copied: most names are
+ * plain words, and printf's machinery costs a few hundred instructions a
+ * coroutine. False if fmt needs formatting or an allocation. */
+static bool set_plain(coro_named *n, const char *fmt)
+{
+    size_t len = 0;
+    while (fmt[len] && fmt[len] != '%') {
+        if (++len == sizeof n->buf) return false;
+    }
+    if (fmt[len]) return false;
+    if (n->name && n->name != n->buf) free(n->name);
+    memcpy(n->buf, fmt, len + 1);
+    n->name = n->buf;
+    return true;
+}
+
 /* Format into n's inline buffer or, if too long, an allocation. */
 static int set_name(coro_named *n, const char *fmt, va_list ap)
 {
+    if (set_plain(n, fmt)) return 0;
     char tmp[sizeof n->buf];
     va_list ap2;
     va_copy(ap2, ap);
@@ -45,9 +64,20 @@ static int set_name(coro_named *n, const char *fmt, va_list ap)
     return 0;
 }
 
-static void default_name(coro_named *n)
+void coro__named_numbered(coro_named *n, const char *prefix)
 {
-    snprintf(n->buf, sizeof n->buf, "%s#%" PRIu64, n->kind ? n->kind : "obj", n->id);
+    char digits[20];
+    size_t nd = 0;
+    uint64_t v = n->id;
+    do digits[nd++] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    size_t len = strlen(prefix);
+    if (len + 1 + nd >= sizeof n->buf) len = sizeof n->buf - 2 - nd; /* cut the prefix */
+    if (n->name && n->name != n->buf) free(n->name);
+    memcpy(n->buf, prefix, len);
+    n->buf[len++] = '#';
+    while (nd) n->buf[len++] = digits[--nd];
+    n->buf[len] = 0;
     n->name = n->buf;
 }
 
@@ -56,7 +86,7 @@ void coro_named_vinit(coro_named *n, const char *kind, const char *fmt, va_list 
     n->id = coro_named_next_id();
     n->kind = kind;
     n->name = NULL;
-    if (!fmt || set_name(n, fmt, ap) != 0) default_name(n);
+    if (!fmt || set_name(n, fmt, ap) != 0) coro__named_numbered(n, kind ? kind : "obj");
 }
 
 void coro_named_init(coro_named *n, const char *kind, const char *fmt, ...)

@@ -90,6 +90,11 @@ static void *noop(void *arg)
     return arg;
 }
 
+static void *a_function_whose_name_is_longer_than_forty_bytes(void *arg)
+{
+    return arg;
+}
+
 static void test_names(void **state)
 {
     (void)state;
@@ -115,6 +120,26 @@ static void test_names(void **state)
     assert_int_equal(coro_rename(a, "short"), 0);
     assert_string_equal(coro_name(a), "short");
     assert_int_equal(coro_rename(NULL, "x"), -EINVAL);
+
+    /* Plain names are copied without printf: one that just fits inline, one
+     * that does not (allocated), and a renamed plain name over a long one. */
+#define FITS "fffffffffffffffffffffffffffffffffffffff"  /* 39 bytes and the 0 */
+#define OVER "oooooooooooooooooooooooooooooooooooooooo" /* one more */
+    coro_t *c = coro_create(noop, NULL, FITS);
+    assert_string_equal(coro_name(c), FITS);
+    assert_int_equal(coro_rename(c, OVER), 0);
+    assert_string_equal(coro_name(c), OVER);
+    assert_int_equal(coro_rename(c, "plain"), 0);
+    assert_string_equal(coro_name(c), "plain");
+    coro_destroy(c);
+
+    /* A default name whose function name is too long keeps its id whole. */
+    coro_t *d = coro_create(a_function_whose_name_is_longer_than_forty_bytes, NULL, NULL);
+    snprintf(want, sizeof want, "#%llu", (unsigned long long)coro_id(d));
+    assert_int_equal(strlen(coro_name(d)), 39);
+    assert_string_equal(coro_name(d) + 39 - strlen(want), want);
+    assert_memory_equal(coro_name(d), "a_function_whose_name", 21);
+    coro_destroy(d);
 
     coro_destroy(a);
     coro_destroy(b);
