@@ -38,7 +38,11 @@ void coro__wake(coro_t *co, const coro__wakeinfo *w, const char *file, int line)
 {
     coro__thread *t = coro__thread_get();
     co->wake = *w;
-    if (w->obj.name) {
+    /* The name is kept for the resume event only (the object may be gone by
+     * then): not copied when nothing records, the id is enough. */
+    if (!CORO_TRACE_ON()) {
+        co->wake.obj.name = NULL;
+    } else if (w->obj.name) {
         size_t n = strlen(w->obj.name);
         if (n < sizeof co->wake_obj_name) {
             memcpy(co->wake_obj_name, w->obj.name, n + 1);
