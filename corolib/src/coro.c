@@ -66,7 +66,7 @@ coro__thread *coro__thread_get(void)
     memset(m, 0, sizeof *m);
     coro_named_init(&m->named, "coro", "main");
     m->is_main = true;
-    m->live = CORO__LIVE;
+    m->handle = coro__handle(m);
     m->state = CORO_RUNNING;
     m->fn_name = "main";
 #if defined(CORO_TSAN)
@@ -289,7 +289,7 @@ static void finish(coro_t *co, void *result)
 
 static void free_coro(coro_t *co)
 {
-    co->live = 0; /* a handle kept past this point no longer matches */
+    co->handle = NULL; /* a handle kept past this point no longer matches */
 #if defined(CORO_TSAN)
     if (co->tsan_fiber) __tsan_destroy_fiber(co->tsan_fiber);
 #endif
@@ -329,7 +329,6 @@ coro_t *coro__create(const char *file, int line, const coro_attr *attr, const ch
     uintptr_t top = (uintptr_t)st.map + st.map_size;
     coro_t *co = (coro_t *)((top - sizeof(struct coro)) & ~(uintptr_t)63);
     memset(co, 0, sizeof *co);
-    co->live = CORO__LIVE;
     co->stack = st;
     co->fn = fn;
     co->arg = arg;
@@ -337,6 +336,7 @@ coro_t *coro__create(const char *file, int line, const coro_attr *attr, const ch
     co->state = CORO_CREATED;
     coro_named_vinit(&co->named, "coro", fmt, ap);
     if (!fmt) coro__named_numbered(&co->named, fn_name ? fn_name : "coro");
+    co->handle = coro__handle(co); /* the tag comes from the id */
     coro__stack_ctx_init(&co->stack, &co->ctx, entry, co);
     trace_create(co, t->current, file, line);
     return co;
@@ -430,7 +430,8 @@ static bool in_resumer_chain(const coro_t *co, const coro_t *x)
     return false;
 }
 
-int coro_resume_at(const char *file, int line, coro_t *h)
+/* Every case of coro_resume, with its errors and its trace event. */
+static __attribute__((noinline)) int resume_checked(const char *file, int line, coro_t *h)
 {
     coro__thread *t = coro__thread_get();
     coro_t *self = t->current;
@@ -469,12 +470,37 @@ int coro_resume_at(const char *file, int line, coro_t *h)
     return 0;
 }
 
-/* Give control to co's resumer after a suspend or await was traced. */
-static inline __attribute__((always_inline)) void leave(coro__thread *t, coro_t *self)
+/*
+ * The usual case on its own, so that it keeps few values live across the
+ * switch (fewer registers to save): a created or yielded coroutine resumed
+ * while nothing records. Anything else, an error included, goes through
+ * resume_checked, which tests it again.
+ */
+int coro_resume_at(const char *file, int line, coro_t *h)
+{
+    coro__thread *t = &coro__t;
+    coro_t *self = t->current; /* NULL before the thread's first call */
+    coro_t *co = coro__deref(h);
+    if (__builtin_expect(!self || !co || CORO_TRACE_ON() ||
+                             (co->state != CORO_CREATED &&
+                              (co->state != CORO_SUSPENDED || co->block != CORO__BLOCK_NONE)),
+                         0))
+        return resume_checked(file, line, h);
+    co->resumer = self;
+    co->scheduled = false;
+    coro__move_from(self, CORO_RUNNING, CORO_SUSPENDED, CORO__BLOCK_RESUMING);
+    transfer(t, self, co, NULL, 0, NULL, NULL, 0);
+    return 0;
+}
+
+/* Give control to co's resumer after a suspend or await was traced; the
+ * resume is traced with `cause` (NULL: the caller knows nothing records). */
+static inline __attribute__((always_inline)) void leave(coro__thread *t, coro_t *self,
+                                                        const char *cause)
 {
     coro_t *to = self->resumer;
     self->resumer = NULL;
-    transfer(t, self, to, "return", 0, NULL, NULL, 0);
+    transfer(t, self, to, cause, 0, NULL, NULL, 0);
 }
 
 static __attribute__((noinline)) void trace_yield(coro_t *self, const char *file, int line)
@@ -500,7 +526,8 @@ static __attribute__((noinline)) void requeue(coro__thread *t, coro_t *self, con
     }
 }
 
-void coro_yield_at(const char *file, int line)
+/* Every case of coro_yield, with its trace event. */
+static __attribute__((noinline)) void yield_checked(const char *file, int line)
 {
     coro__thread *t = coro__thread_get();
     coro_t *self = t->current;
@@ -512,14 +539,29 @@ void coro_yield_at(const char *file, int line)
     if (CORO_TRACE_ON()) trace_yield(self, file, line);
     coro__move(self, CORO_SUSPENDED, CORO__BLOCK_NONE);
     if (self->scheduled) requeue(t, self, file, line);
-    leave(t, self);
+    leave(t, self, "return");
+}
+
+/* The usual case on its own (see coro_resume_at): back to the resumer,
+ * not scheduled, while nothing records. */
+void coro_yield_at(const char *file, int line)
+{
+    coro__thread *t = &coro__t;
+    coro_t *self = t->current;
+    if (__builtin_expect(
+            !self || self->is_main || !self->resumer || self->scheduled || CORO_TRACE_ON(), 0)) {
+        yield_checked(file, line);
+        return;
+    }
+    coro__move_from(self, CORO_RUNNING, CORO_SUSPENDED, CORO__BLOCK_NONE);
+    leave(t, self, NULL);
 }
 
 void coro__park(coro__thread *t, coro_t *self, coro__wait *w)
 {
     (void)w;
     coro__move(self, CORO_SUSPENDED, CORO__BLOCK_EVENT);
-    leave(t, self);
+    leave(t, self, "return");
 }
 
 /* Does x wait (directly or through a chain of awaits) for co? */
@@ -574,7 +616,7 @@ static void await_from_coro(coro__thread *t, coro_t *self, coro_t *child, const 
         self->resumer = NULL;
         transfer(t, self, child, "start", self->named.id, NULL, file, line);
     } else {
-        leave(t, self);
+        leave(t, self, "return");
     }
 }
 

@@ -98,7 +98,7 @@ struct coro__wait {
 
 struct coro {
     coro__ctx ctx;
-    uint32_t live; /* CORO__LIVE from create to free: a handle check reads it */
+    coro_t *handle; /* the handle the API gave out, from create to free (else NULL) */
     coro_named named;
     coro_state state;
     coro__block block;
@@ -182,14 +182,14 @@ static inline bool coro__can_block(const coro_t *co)
 /*
  * A coro_t * the API hands out is not the bare record address: the top 16
  * bits carry a tag, taken from the coroutine's unique id (user addresses fit
- * in 47 bits on x86-64 and aarch64). A freed coroutine's record is marked
- * dead, and a record reused from the stack pool holds another id, so a
+ * in 47 bits on x86-64 and aarch64). A record keeps the handle it gave
+ * out, NULL once freed, and a record reused from the stack pool holds
+ * another id's handle, so a
  * handle kept past coro_destroy (or past a spawned coroutine's end) no
  * longer matches and the call fails instead of acting on another
  * coroutine. Internal code uses bare addresses; coro__handle() and
  * coro__deref() convert at the API's edge.
  */
-#define CORO__LIVE      0x4c495645u /* "LIVE" */
 #define CORO__TAG_SHIFT 48
 #define CORO__ADDR_MASK ((UINT64_C(1) << CORO__TAG_SHIFT) - 1)
 
@@ -213,7 +213,7 @@ static inline coro_t *coro__deref(const coro_t *h)
     if (!h) return NULL;
     uintptr_t u = (uintptr_t)h;
     coro_t *co = (coro_t *)(u >> 63 ? u & CORO__ADDR_MASK : u);
-    if (co->live != CORO__LIVE || coro__handle(co) != h) return NULL;
+    if (co->handle != h) return NULL;
     return co;
 }
 
@@ -236,13 +236,20 @@ coro_t *coro__checked(const char *file, int line, const coro_t *h, const char *f
  * dead is final: destroy frees from created, suspended or dead.
  */
 #define CORO__BIT(s) (1u << (s))
-static const unsigned coro__legal[5] = {
-    [CORO_CREATED] = CORO__BIT(CORO_READY) | CORO__BIT(CORO_RUNNING) | CORO__BIT(CORO_CREATED),
-    [CORO_READY] = CORO__BIT(CORO_RUNNING),
-    [CORO_RUNNING] = CORO__BIT(CORO_SUSPENDED) | CORO__BIT(CORO_DEAD),
-    [CORO_SUSPENDED] = CORO__BIT(CORO_RUNNING) | CORO__BIT(CORO_READY) | CORO__BIT(CORO_SUSPENDED),
-    [CORO_DEAD] = 0,
-};
+/* from's row of the machine: the states it may move to */
+#define CORO__LEGAL_FROM(from)                                                                     \
+    ((from) == CORO_CREATED                                                                        \
+         ? CORO__BIT(CORO_READY) | CORO__BIT(CORO_RUNNING) | CORO__BIT(CORO_CREATED)               \
+     : (from) == CORO_READY   ? CORO__BIT(CORO_RUNNING)                                            \
+     : (from) == CORO_RUNNING ? CORO__BIT(CORO_SUSPENDED) | CORO__BIT(CORO_DEAD)                   \
+     : (from) == CORO_SUSPENDED                                                                    \
+         ? CORO__BIT(CORO_RUNNING) | CORO__BIT(CORO_READY) | CORO__BIT(CORO_SUSPENDED)             \
+         : 0u)
+static const unsigned coro__legal[5] = {[CORO_CREATED] = CORO__LEGAL_FROM(CORO_CREATED),
+                                        [CORO_READY] = CORO__LEGAL_FROM(CORO_READY),
+                                        [CORO_RUNNING] = CORO__LEGAL_FROM(CORO_RUNNING),
+                                        [CORO_SUSPENDED] = CORO__LEGAL_FROM(CORO_SUSPENDED),
+                                        [CORO_DEAD] = CORO__LEGAL_FROM(CORO_DEAD)};
 
 static inline __attribute__((always_inline)) void coro__move(coro_t *co, coro_state to,
                                                              coro__block block)
@@ -251,6 +258,17 @@ static inline __attribute__((always_inline)) void coro__move(coro_t *co, coro_st
     co->state = to;
     co->block = block;
 }
+
+/* The same move where the caller knows the state it leaves (the running
+ * coroutine suspending): the move is checked against the machine when
+ * compiled, and the state at run time with one compare. */
+#define coro__move_from(co, from, to, blk)                                                         \
+    do {                                                                                           \
+        _Static_assert(CORO__LEGAL_FROM(from) & CORO__BIT(to), "not a move of the machine");       \
+        CORO__ASSERT((co)->state == (from));                                                       \
+        (co)->state = (to);                                                                        \
+        (co)->block = (blk);                                                                       \
+    } while (0)
 
 /* ---- wait.c: the one wait ---- */
 /* Wait in w (ops, kind, reason, op, obj, fd set by the caller): the gate,

@@ -72,10 +72,43 @@ static void test_only_the_machines_moves_are_legal(void **state)
         }
 }
 
+/* The known-source move (the running coroutine suspending) stops the
+ * program when the coroutine is not in the state the caller names. */
+static void test_move_from_checks_the_state(void **state)
+{
+    (void)state;
+    for (int from = 0; from < 5; from++) {
+        int err[2];
+        if (pipe(err) != 0) abort();
+        pid_t pid = fork();
+        if (pid == 0) {
+            dup2(err[1], 2);
+            coro_t *co = coro__deref(coro_create(noop, NULL, "victim"));
+            co->state = (coro_state)from;
+            coro__move_from(co, CORO_RUNNING, CORO_SUSPENDED, CORO__BLOCK_NONE);
+            _exit(co->state == CORO_SUSPENDED ? 0 : 3);
+        }
+        close(err[1]);
+        char buf[512] = {0};
+        ssize_t n = read(err[0], buf, sizeof buf - 1);
+        (void)n;
+        close(err[0]);
+        int st;
+        waitpid(pid, &st, 0);
+        if (from == CORO_RUNNING) {
+            assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        } else {
+            assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT);
+            assert_non_null(strstr(buf, "invariant broken"));
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_only_the_machines_moves_are_legal),
+        cmocka_unit_test(test_move_from_checks_the_state),
     };
     return cmocka_run_group_tests_name("state", tests, NULL, NULL);
 }
