@@ -100,15 +100,24 @@ static void *formatter(void *arg)
     return (void *)(intptr_t)line[0];
 }
 
+typedef struct census_row {
+    size_t stack;   /* the usable stack it was given */
+    size_t deepest; /* the most it held at a stop */
+    int stops;
+} census_row;
+
 /* Runs the three round-robin on stacks of `size` bytes (0: the default);
  * after each stop, asks how much of its stack the coroutine holds. */
-static void census_run(size_t size, size_t deepest[3], int stops[3])
+static void census_run(size_t size, census_row row[3])
 {
     static void *(*const fn[3])(void *) = {ticker, parser, formatter};
     static const char *const name[3] = {"ticker", "parser", "formatter"};
     coro_attr attr = {.stack_size = size};
     coro_t *co[3];
-    for (int i = 0; i < 3; i++) co[i] = coro_create_ex(&attr, fn[i], NULL, "%s", name[i]);
+    for (int i = 0; i < 3; i++) {
+        co[i] = coro_create_ex(&attr, fn[i], NULL, "%s", name[i]);
+        row[i] = (census_row){.stack = coro_stack_size(co[i])};
+    }
     for (int live = 3; live > 0;)
         for (int i = 0; i < 3; i++) {
             if (!co[i]) continue;
@@ -120,32 +129,33 @@ static void census_run(size_t size, size_t deepest[3], int stops[3])
                 continue;
             }
             size_t used = coro_stack_in_use(co[i]); /* from where it stopped to the top */
-            if (used > deepest[i]) deepest[i] = used;
-            stops[i]++;
+            if (used > row[i].deepest) row[i].deepest = used;
+            row[i].stops++;
         }
 }
 
 static int census(void)
 {
     static const char *const name[3] = {"ticker", "parser", "formatter"};
-    size_t deepest[3] = {0}, again[3] = {0};
-    int stops[3] = {0}, stops2[3] = {0}, top = 0;
-    census_run(0, deepest, stops);
+    census_row row[3], again[3];
+    int top = 0;
+    census_run(0, row);
     printf("stack census: the most each coroutine held on its stack when it stopped\n");
     printf("  coroutine    stops   deepest stop   stack size\n");
     for (int i = 0; i < 3; i++) {
-        printf("  %-10s %7d %12zu B %9zu KiB\n", name[i], stops[i], deepest[i],
-               coro_default_stack_size() / 1024);
-        if (deepest[i] > deepest[top]) top = i;
+        printf("  %-10s %7d %12zu B %9zu KiB\n", name[i], row[i].stops, row[i].deepest,
+               row[i].stack / 1024);
+        if (row[i].deepest > row[top].deepest) top = i;
     }
     /* Twice the deepest stop: a stop does not see the deeper calls made
      * and returned between stops (snprintf's own frames, a signal handler). */
     size_t size = 4096;
-    while (size < 2 * deepest[top]) size *= 2;
+    while (size < 2 * row[top].deepest) size *= 2;
     printf("the deepest is %s: twice its figure, rounded up to a power of two, is %zu KiB\n",
            name[top], size / 1024);
-    census_run(size, again, stops2);
-    printf("again on %zu KiB stacks: ticker, parser and formatter finished\n", size / 1024);
+    census_run(size, again);
+    printf("again on stacks of %zu KiB: ticker, parser and formatter finished\n",
+           again[top].stack / 1024);
     return 0;
 }
 
