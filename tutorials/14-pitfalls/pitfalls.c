@@ -73,7 +73,7 @@ static void *ticker(void *arg)
 
 static int nest(int level)
 {
-    volatile char buf[1024]; /* a 1 KiB frame per level of nesting */
+    volatile char buf[512]; /* half a KiB of frame per level of nesting */
     memset((char *)buf, level, sizeof buf);
     if (level == 6) {
         coro_yield(); /* waiting for more input, with six frames below it */
