@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The viewer's tests, one case per ctest entry:
-#   viz_test.sh CASE COROSCOPE GEN_TRACE SOURCE_DIR WORK_DIR [PROGRAM]
+#   viz_test.sh CASE COROSCOPE GEN_TRACE SOURCE_DIR WORK_DIR [PROGRAM [BUILD_DIR]]
 set -uo pipefail
-case_=$1 cs=$2 gen=$3 src=$4 work=$5 prog=${6:-}
+case_=$1 cs=$2 gen=$3 src=$4 work=$5 prog=${6:-} build=${7:-}
 here=$src/tests/viz
 mkdir -p "$work"
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -229,5 +229,36 @@ loop)
   "$cs" graph "$f" > "$work/g.dot"
   grep -q 'label="runs epoll_wait x 5"' "$work/g.dot" || fail "graph: main does not run the loop"
   grep -q 'label="fd 10 IN x 2"' "$work/g.dot" || fail "graph: the loop does not resume echo#1" ;;
+seq_gap)
+  # A real pause (sleep_gap sleeps 20 ms) is written beside the rows, with
+  # its length; a logical clock counts events, so it has no gaps to write.
+  CORO_TRACE="$work/real.jsonl" "$prog" || fail "sleep_gap exit $?"
+  ! head -1 "$work/real.jsonl" | grep -q '"clock":"logical"' || fail "the run was traced with a logical clock"
+  dot_ok seq "$work/real.jsonl"
+  # Every "+N ms" note, in milliseconds; the sleep's must be one of them.
+  sed -nE 's/.*label="\+([0-9.]+) (ms|s)".*/\1 \2/p' "$work/out.dot" > "$work/notes"
+  awk '($2 == "ms" && $1 >= 20) || $2 == "s" { ok = 1 } END { exit !ok }' "$work/notes" ||
+    fail "no '+N ms' note of at least 20 ms: notes [$(tr '\n' ' ' < "$work/notes")] in $(grep -c . "$work/out.dot") lines of DOT"
+  # The note is drawn (neato places it) and reaches the picture.
+  "$cs" seq -o "$work/gap.svg" "$work/real.jsonl" || fail "seq -o svg exit $?"
+  grep -qE '>\+[0-9.]+ (ms|s)<' "$work/gap.svg" || fail "the SVG has no '+N ms' text"
+  CORO_TRACE="$work/logical.jsonl" CORO_TRACE_CLOCK=logical "$prog" || fail "sleep_gap (logical) exit $?"
+  "$cs" seq "$work/logical.jsonl" > "$work/logical.dot" || fail "seq (logical) exit $?"
+  ! grep -qE 'label="\+[0-9.]+ ' "$work/logical.dot" || fail "a logical trace got a time note"
+  echo "seq notes the pause: $(tr '\n' ' ' < "$work/notes")" ;;
+perfetto_demo)
+  # The demo's two traces as `make demo` writes them (real clock, a real
+  # TCP client), through perfetto: every flow must bind to a slice.
+  bash "$src/scripts/demo.sh" "$build" "$work/demo" > "$work/demo.out" 2>&1 ||
+    fail "scripts/demo.sh exit $?: $(tail -5 "$work/demo.out")"
+  for t in demo echo; do
+    f=$work/demo/$t-trace.jsonl
+    [ -s "$f" ] || fail "the demo wrote no $t trace"
+    "$cs" perfetto "$f" > "$work/$t.json" || fail "perfetto $t exit $?"
+    "$prog" "$work/$t.json" > "$work/$t.counts" || fail "the $t trace's Perfetto output: $(cat "$work/$t.counts")"
+    # A trace whose flows all vanished would pass the binding check trivially.
+    grep -qE ' [1-9][0-9]* flow starts, [1-9][0-9]* flow ends' "$work/$t.counts" || fail "$t: no flows: $(cat "$work/$t.counts")"
+    echo "$t: $(cat "$work/$t.counts")"
+  done ;;
 *) fail "unknown case $case_" ;;
 esac

@@ -3,9 +3,13 @@
  * frame: the locals that must survive a suspension, and where it stopped)
  * and a step function that jumps back in with a switch. Then the same
  * parent/child await as chapter 6, stackless and stackful side by side.
+ *   tutorial_stackless             the generator and the await, both ways
+ *   tutorial_stackless generator   the generator as a corolib coroutine only
+ *                                  (a short trace of its own)
  */
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "coro/coro.h"
 
@@ -107,8 +111,33 @@ static void *parent_fn(void *arg)
     return r;
 }
 
-int main(void)
+/* ---- 4. the generator, stackful: the same loop, nothing moved by hand -- */
+
+static void *counter_fn(void *arg)
 {
+    int *out = arg;
+    for (int i = 1; i <= 3; i++) { /* i is an ordinary local, on this coroutine's stack */
+        *out = i;
+        coro_yield(); /* suspends in the middle of the loop; i stays where it is */
+    }
+    return NULL;
+}
+
+static int stackful_generator(void)
+{
+    int n;
+    coro_t *g = coro_create(counter_fn, &n, "counter");
+    for (coro_resume(g); coro_get_state(g) != CORO_DEAD; coro_resume(g))
+        printf("counter gave %d; stopped, it holds %zu B of its %zu-byte stack\n", n,
+               coro_stack_in_use(g), coro_stack_size(g));
+    coro_destroy(g);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && !strcmp(argv[1], "generator")) return stackful_generator();
+
     counter_frame f = {0};
     int n;
     printf("a stackless generator, frame of %zu bytes:", sizeof f);

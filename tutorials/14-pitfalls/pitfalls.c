@@ -4,6 +4,8 @@
  *   --tiny-stack    a recursion too deep for a 16 KiB stack: the guard page
  *   --big-stack     the same recursion with a stack sized for it
  *   --tiny-slab     the same overflow on an unguarded slab stack: the canary
+ *   --stack-census  how much stack each coroutine holds when it stops, to
+ *                   size stacks from
  *   --strtok        two coroutines share strtok's hidden position
  *   --gethostbyname two coroutines share gethostbyname's static result
  *   --thread-local  a pointer to a thread-local, kept across a move to
@@ -55,6 +57,105 @@ static int stacks(size_t size, coro_stack_mode mode)
     coro_resume(co);
     coro_destroy(co);
     coro_destroy(below);
+    return 0;
+}
+
+/* ---- the stack census ------------------------------------------------- */
+
+/* Three kinds of coroutine, each stopping three times: in its own body, six
+ * calls deep, and holding a big local buffer. */
+static void *ticker(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 3; i++) coro_yield();
+    return NULL;
+}
+
+static int nest(int level)
+{
+    volatile char buf[512]; /* half a KiB of frame per level of nesting */
+    memset((char *)buf, level, sizeof buf);
+    if (level == 6) {
+        coro_yield(); /* waiting for more input, with six frames below it */
+        return buf[0];
+    }
+    return nest(level + 1) + buf[0];
+}
+
+static void *parser(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 3; i++) nest(1);
+    return NULL;
+}
+
+static void *formatter(void *arg)
+{
+    (void)arg;
+    char line[12 * 1024]; /* held across every stop */
+    for (int i = 0; i < 3; i++) {
+        snprintf(line, sizeof line, "report %d", i);
+        coro_yield();
+    }
+    return (void *)(intptr_t)line[0];
+}
+
+typedef struct census_row {
+    size_t stack;   /* the usable stack it was given */
+    size_t deepest; /* the most it held at a stop */
+    int stops;
+} census_row;
+
+/* Runs the three round-robin on stacks of `size` bytes (0: the default);
+ * after each stop, asks how much of its stack the coroutine holds. */
+static void census_run(size_t size, census_row row[3])
+{
+    static void *(*const fn[3])(void *) = {ticker, parser, formatter};
+    static const char *const name[3] = {"ticker", "parser", "formatter"};
+    coro_attr attr = {.stack_size = size};
+    coro_t *co[3];
+    for (int i = 0; i < 3; i++) {
+        co[i] = coro_create_ex(&attr, fn[i], NULL, "%s", name[i]);
+        row[i] = (census_row){.stack = coro_stack_size(co[i])};
+    }
+    for (int live = 3; live > 0;)
+        for (int i = 0; i < 3; i++) {
+            if (!co[i]) continue;
+            coro_resume(co[i]);
+            if (coro_get_state(co[i]) == CORO_DEAD) {
+                coro_destroy(co[i]);
+                co[i] = NULL;
+                live--;
+                continue;
+            }
+            size_t used = coro_stack_in_use(co[i]); /* from where it stopped to the top */
+            if (used > row[i].deepest) row[i].deepest = used;
+            row[i].stops++;
+        }
+}
+
+static int census(void)
+{
+    static const char *const name[3] = {"ticker", "parser", "formatter"};
+    census_row row[3], again[3];
+    int top = 0;
+    census_run(0, row);
+    printf("stack census: the most each coroutine held on its stack when it stopped\n");
+    printf("  coroutine    stops   deepest stop   stack size\n");
+    for (int i = 0; i < 3; i++) {
+        printf("  %-10s %7d %12zu B %9zu KiB\n", name[i], row[i].stops, row[i].deepest,
+               row[i].stack / 1024);
+        if (row[i].deepest > row[top].deepest) top = i;
+    }
+    /* Twice the deepest stop: a stop does not see the deeper calls made
+     * and returned between stops (snprintf's own frames, a signal handler). */
+    size_t size = 4096;
+    while (size < 2 * row[top].deepest) size *= 2;
+    printf("the deepest is %s: twice its figure, rounded up to a power of two, is %zu KiB\n",
+           name[top], size / 1024);
+    census_run(size, again);
+    printf("again on stacks of %zu KiB: ticker, parser and formatter finished\n",
+           again[top].stack / 1024);
     return 0;
 }
 
@@ -181,13 +282,14 @@ int main(int argc, char **argv)
     if (!strcmp(what, "--tiny-stack")) return stacks(16 * 1024, CORO_STACK_GUARDED);
     if (!strcmp(what, "--big-stack")) return stacks(64 * 1024, CORO_STACK_GUARDED);
     if (!strcmp(what, "--tiny-slab")) return stacks(16 * 1024, CORO_STACK_SLAB);
+    if (!strcmp(what, "--stack-census")) return census();
     if (!strcmp(what, "--strtok")) return two(tokens, "a b c", "x y z");
     if (!strcmp(what, "--gethostbyname")) return two(resolve, "10.0.0.1", "10.0.0.2");
     if (!strcmp(what, "--thread-local")) return move_thread();
     if (!strcmp(what, "--fpu")) return fpu();
-    fprintf(
-        stderr,
-        "usage: tutorial_pitfalls --tiny-stack|--big-stack|--tiny-slab|--strtok|--gethostbyname|"
-        "--thread-local|--fpu\n");
+    fprintf(stderr,
+            "usage: tutorial_pitfalls --tiny-stack|--big-stack|--tiny-slab|--stack-census|--strtok|"
+            "--gethostbyname|"
+            "--thread-local|--fpu\n");
     return 1;
 }
