@@ -16,3 +16,21 @@ row "resume+yield round trip" "$(bash "$ir" 1000 11000 "$core" --count "resume+y
 row "create+run+destroy (pooled stack)" "$(bash "$ir" 1000 11000 "$core" --count "create+run+destroy (pooled stack)" {})" "<= 500"
 row "channel ping-pong round trip" "$(bash "$ir" 1000 11000 "$sync" --count chan {})" "<= 840"
 row "mutex: both coroutines take a turn" "$(bash "$ir" 1000 11000 "$sync" --count mutex {})" "-"
+
+# Tracing compiled in but switched off, against the same library with every
+# trace point compiled out (CORO_TRACE_COMPILED=0): the target is 1.03x.
+[ -x "${core}_notrace" ] && [ -x "${sync}_notrace" ] || exit 0
+echo
+echo "tracing off vs compiled out (instructions per operation)"
+printf '  %-36s %8s %8s %6s\n' operation off "out" ratio
+vs() { # label prog args...
+  local label=$1 prog=$2; shift 2
+  local on off
+  on=$(bash "$ir" 1000 11000 "$prog" "$@")
+  off=$(bash "$ir" 1000 11000 "${prog}_notrace" "$@")
+  printf '  %-36s %8s %8s %6s\n' "$label" "$on" "$off" "$(awk -v a="$on" -v b="$off" 'BEGIN { printf "%.2f", a / b }')"
+}
+vs "resume+yield round trip" "$core" --count "resume+yield round trip" {}
+vs "create+run+destroy (pooled stack)" "$core" --count "create+run+destroy (pooled stack)" {}
+vs "channel ping-pong round trip" "$sync" --count chan {}
+vs "mutex: both coroutines take a turn" "$sync" --count mutex {}
