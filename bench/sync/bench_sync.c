@@ -73,6 +73,18 @@ static double chan_pingpong(long n)
     return t;
 }
 
+/* One run of chan_go: ns per hand-off, or -1. */
+static double go_pingpong(const char *bin, long n)
+{
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "'%s' %ld", bin, n);
+    FILE *p = popen(cmd, "r");
+    double v = -1;
+    if (!p || fscanf(p, "%lf", &v) != 1) v = -1;
+    if (p && pclose(p) != 0) v = -1;
+    return v;
+}
+
 /* ---- the same with two threads, a mutex and two condition variables ---- */
 
 static pthread_mutex_t pm = PTHREAD_MUTEX_INITIALIZER;
@@ -225,13 +237,32 @@ int main(int argc, char **argv)
                argv[0]);
         return 0;
     }
-    double c = median(chan_pingpong, 200000), p = median(pthread_pingpong, 50000);
+    /* Go's channels beside ours (chan_go, next to this program), the runs
+     * interleaved: ours, Go, ours, Go, ... */
+    char gobin[4096];
+    snprintf(gobin, sizeof gobin, "%s", argv[0]);
+    char *slash = strrchr(gobin, '/');
+    snprintf(slash ? slash + 1 : gobin, sizeof gobin - (size_t)(slash ? slash + 1 - gobin : 0),
+             "chan_go");
+    int have_go = access(gobin, X_OK) == 0;
+    double cv[REPS], gv[REPS];
+    for (int r = 0; r < REPS; r++) {
+        cv[r] = chan_pingpong(200000);
+        gv[r] = have_go ? go_pingpong(gobin, 200000) : -1;
+    }
+    double c = bench_median(cv, REPS), g = bench_median(gv, REPS);
+    double p = median(pthread_pingpong, 50000);
     double m = median(mutex_handoff, 200000), pm2 = median(pthread_mutex_handoff, 50000);
     printf("hand-off between two parties, ns per hand-off (median of %d; a channel ping-pong\n"
            "round trip is two hand-offs, a mutex turn is one)\n",
            REPS);
     printf("%-40s %10.1f\n%-40s %10.1f\n%-40s %10.3f\n", "channel ping-pong, two coroutines", c,
            "pthread mutex+cond ping-pong, two threads", p, "ratio coroutines/threads", c / p);
+    if (have_go && g > 0)
+        printf("%-40s %10.1f\n%-40s %10.3f\n", "Go channel ping-pong, GOMAXPROCS=1", g,
+               "ratio coroutines/goroutines", c / g);
+    else
+        printf("(chan_go not built: install golang-go for the Go row)\n");
     printf("%-40s %10.1f\n%-40s %10.1f\n%-40s %10.3f\n", "mutex hand-off, two coroutines", m,
            "pthread mutex hand-off, two threads", pm2, "ratio coroutines/threads", m / pm2);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
