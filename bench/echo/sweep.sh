@@ -3,7 +3,7 @@
 # the plain epoll server and the libuv server, one run, the same client
 # (64-byte messages; each server pinned to CPU 1, the client to CPU 0;
 # median of 3 per point). Writes the table to OUT.tsv and, with gnuplot,
-# a plot to OUT.png.
+# a plot to OUT.svg (docs/performance.md shows docs/img/echo_sweep.svg).
 #   bench/echo/sweep.sh BUILD_DIR [OUT]      (OUT default: echo-sweep)
 set -euo pipefail
 shopt -s inherit_errexit
@@ -35,8 +35,8 @@ column -t "$out.tsv"
 echo "(requests/s, 64-byte messages, median of 3)"
 if command -v gnuplot >/dev/null; then
   gnuplot <<GP
-set terminal pngcairo size 800,480 noenhanced
-set output "$out.png"
+set terminal svg size 800,480 noenhanced
+set output "$out.svg"
 set title "echo: requests/s against connections (64-byte messages, one server core)"
 set xlabel "connections"; set ylabel "requests/s"; set logscale x; set key left top
 set grid
@@ -44,5 +44,5 @@ plot "$out.tsv" using 1:2 with linespoints title "coroscope echo-server", \
      "" using 1:3 with linespoints title "plain epoll loop", \
      "" using 1:4 with linespoints title "libuv"
 GP
-  echo "wrote $out.png"
+  echo "wrote $out.svg"
 fi
