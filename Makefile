@@ -58,6 +58,9 @@ bench:
 	bash bench/echo/sweep.sh build/release build/release/echo-sweep
 	bash bench/http/run.sh build/release
 	bash bench/stacks/run.sh build/release
+	taskset -c 1 build/release/bench/trace/bench_trace
+	build/release/bench/trace/bench_trace emit 2000000 build/release/bench-read.ctr
+	taskset -c 1 build/release/bench/trace/bench_trace_read build/release/bench-read.ctr
 
 format:
 	git ls-files '*.c' '*.h' | xargs clang-format -i
