@@ -182,8 +182,10 @@ static inline bool coro__can_block(const coro_t *co)
  * dead, and a record reused from the stack pool holds another id, so a
  * handle kept past coro_destroy (or past a spawned coroutine's end) no
  * longer matches and the call fails instead of acting on another
- * coroutine. Internal code uses bare addresses; coro__handle() and
- * coro__deref() convert at the API's edge.
+ * coroutine, unless the ids differ by a multiple of 2^15 (the tag's width:
+ * documented in coro.h, pinned by test_stale_handle_window). Internal code
+ * uses bare addresses; coro__handle() and coro__deref() convert at the
+ * API's edge.
  */
 #define CORO__LIVE      0x4c495645u /* "LIVE" */
 #define CORO__TAG_SHIFT 48
