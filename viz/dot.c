@@ -79,10 +79,20 @@ int vz_render(const char *text, size_t len, const char *out, const char *engine,
         return VZ_OK;
     }
     int fds[2];
-    if (pipe(fds) != 0) return VZ_RENDER;
+    if (pipe(fds) != 0) {
+        fprintf(stderr, "coroscope: cannot make a pipe to Graphviz: %s\n", strerror(errno));
+        return VZ_RENDER;
+    }
     char targ[16];
     snprintf(targ, sizeof targ, "-T%s", fmt);
     pid_t pid = fork();
+    if (pid < 0) {
+        /* No child: waitpid(-1) below would wait for any child at all. */
+        fprintf(stderr, "coroscope: cannot start Graphviz '%s': %s\n", engine, strerror(errno));
+        close(fds[0]);
+        close(fds[1]);
+        return VZ_RENDER;
+    }
     if (pid == 0) {
         dup2(fds[0], STDIN_FILENO);
         close(fds[0]);

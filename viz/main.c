@@ -227,6 +227,12 @@ int main(int argc, char **argv)
         char *text = NULL;
         size_t len = 0;
         FILE *mem = open_memstream(&text, &len);
+        if (!mem) {
+            fprintf(stderr, "coroscope: cannot buffer the drawing for %s: %s\n", o.out,
+                    strerror(errno));
+            vz_free(&t);
+            return VZ_RENDER;
+        }
         rc = v->fn(&t, &o, mem);
         fclose(mem);
         if (!rc) {
@@ -260,7 +266,10 @@ static int write_view(const char *name, const vz_trace *t, const char *dir, cons
     vz_opts o = {.fd = -1, .kind = -1, .out = path, .fold = true};
     if (!v->engine) {
         FILE *f = fopen(path, "w");
-        if (!f) return VZ_RENDER;
+        if (!f) {
+            fprintf(stderr, "coroscope run: cannot write %s: %s\n", path, strerror(errno));
+            return VZ_RENDER;
+        }
         int rc = v->fn(t, &o, f);
         fclose(f);
         return rc == VZ_VIOLATIONS ? VZ_OK : rc;
@@ -268,6 +277,11 @@ static int write_view(const char *name, const vz_trace *t, const char *dir, cons
     char *text = NULL;
     size_t len = 0;
     FILE *mem = open_memstream(&text, &len);
+    if (!mem) {
+        fprintf(stderr, "coroscope run: cannot buffer the drawing for %s: %s\n", path,
+                strerror(errno));
+        return VZ_RENDER;
+    }
     int rc = v->fn(t, &o, mem);
     fclose(mem);
     if (!rc) rc = vz_render(text, len, path, v->engine, !strcmp(v->engine, "neato") ? "-n2" : NULL);
@@ -305,6 +319,12 @@ static int run_program(int argc, char **argv)
     char trace[4096];
     snprintf(trace, sizeof trace, "%s/trace.jsonl", dir);
     pid_t pid = fork();
+    if (pid < 0) {
+        /* No child: waitpid(-1) would wait for any child, and then draw a
+         * trace nobody wrote. */
+        fprintf(stderr, "coroscope run: cannot start %s: %s\n", argv[i], strerror(errno));
+        return VZ_USAGE;
+    }
     if (pid == 0) {
         setenv("CORO_TRACE", trace, 1);
         execvp(argv[i], argv + i);

@@ -10,10 +10,14 @@
  * Transitions are counted in a hash on interned keys, so the view is one
  * pass over the events whatever --max-nodes asks for.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "viz.h"
+
+/* The state of a thread's main while it waits for the kernel. */
+#define IN_WAIT "blocked in epoll_wait\n(the loop waits for fds)"
 
 typedef struct trans {
     const char *group, *a, *b, *why; /* interned */
@@ -148,12 +152,110 @@ static const char *why_of(const coro_trace_ev *ev, bool is_co, bool fold)
     return NULL;
 }
 
+/* Each group's states and transitions, in one pass over the transitions:
+ * group g's into bf[g]. */
+static void write_bodies(states *s, FILE **bf)
+{
+    const char *in_wait = vz_intern(IN_WAIT);
+    const char *running = vz_intern("running");
+    const char *start = vz_intern("(start)");
+    pmap seen = {0}; /* "group state" -> node number + 1 */
+    size_t nodes = 0;
+    for (size_t i = 0; i < s->nt; i++) {
+        trans *x = &s->ts[i];
+        size_t g = *pmap_at(&s->gmap, x->group, false) - 1;
+        size_t id[2];
+        const char *st[2] = {x->a, x->b};
+        for (int k = 0; k < 2; k++) {
+            char key[64];
+            snprintf(key, sizeof key, "%p %p", (const void *)x->group, (const void *)st[k]);
+            size_t *v = pmap_at(&seen, vz_intern(key), true);
+            if (!*v) {
+                *v = ++nodes;
+                fprintf(bf[g], "    s%zu [label=", *v);
+                vz_dot_str(bf[g], st[k], 80);
+                if (st[k] == running)
+                    fprintf(bf[g], ", style=filled, fillcolor=\"#d8f0d8\"");
+                else if (st[k] == start)
+                    fprintf(bf[g], ", shape=point");
+                else if (st[k] == in_wait)
+                    fprintf(bf[g], ", style=filled, fillcolor=\"#dde4f4\"");
+                else if (!strcmp(st[k], "finished"))
+                    fprintf(bf[g], ", shape=doublecircle");
+                fprintf(bf[g], "];\n");
+            }
+            id[k] = *v;
+        }
+        char label[200];
+        if (x->why)
+            snprintf(label, sizeof label, "%s x %llu", x->why, (unsigned long long)x->count);
+        else
+            snprintf(label, sizeof label, "x %llu", (unsigned long long)x->count);
+        fprintf(bf[g], "    s%zu -> s%zu [label=", id[0], id[1]);
+        vz_dot_str(bf[g], label, 120);
+        fprintf(bf[g], "];\n");
+    }
+    pmap_free(&seen);
+}
+
+/* The machines as DOT. Each group's body is built in its own memory
+ * stream, so that nothing is written when one cannot be made. */
+static int draw(states *s, const vz_opts *o, bool any_wait, FILE *out)
+{
+    char **body = calloc(s->ng + 1, sizeof *body);
+    size_t *blen = calloc(s->ng + 1, sizeof *blen);
+    FILE **bf = calloc(s->ng + 1, sizeof *bf);
+    if (!body || !blen || !bf) abort();
+    for (size_t g = 0; g < s->ng; g++) {
+        bf[g] = open_memstream(&body[g], &blen[g]);
+        if (bf[g]) continue;
+        fprintf(stderr, "coroscope: cannot buffer the states view: %s\n", strerror(errno));
+        while (g-- > 0) {
+            fclose(bf[g]);
+            free(body[g]);
+        }
+        free(body);
+        free(blen);
+        free(bf);
+        return VZ_RENDER;
+    }
+    fprintf(out, "digraph coroscope_states {\n  graph [fontname=\"Helvetica\", rankdir=LR, label=");
+    vz_dot_str(out, o->fold ? "state machines (folded by name)" : "state machines", 100);
+    fprintf(out, ", labelloc=t];\n  node [fontname=\"Helvetica\", fontsize=10, shape=ellipse];\n"
+                 "  edge [fontname=\"Helvetica\", fontsize=9];\n");
+    write_bodies(s, bf);
+    for (size_t g = 0; g < s->ng; g++) fclose(bf[g]);
+    /* dot stacks a left-to-right graph's clusters bottom up: emitted last
+     * to first, the first created comes out on top. */
+    for (size_t g = s->ng; g-- > 0;) {
+        fprintf(out, "  subgraph cluster%zu {\n    label=", g);
+        vz_dot_str(out, s->groups[g], 60);
+        fprintf(out, ";\n    style=rounded;\n");
+        fwrite(body[g], 1, blen[g], out);
+        free(body[g]);
+        fprintf(out, "  }\n");
+    }
+    fprintf(out,
+            "  legend [shape=note, fontsize=9, label=\"how to read it\\l"
+            "one box per coroutine%s, in the order they were created\\l"
+            "an arrow: a change of state, with its cause and how often\\l"
+            "waiting: control back = it resumed another coroutine and waits\\l"
+            "for it to suspend or finish\\l%s\"];\n",
+            o->fold ? " (or name pattern)" : "",
+            any_wait ? "blue: the thread blocked in epoll_wait, waiting for the kernel\\l" : "");
+    fprintf(out, "}\n");
+    free(body);
+    free(blen);
+    free(bf);
+    return VZ_OK;
+}
+
 int vz_view_states(const vz_trace *t, const vz_opts *o, FILE *out)
 {
     vz_model m;
     vz_model_init(&m);
     states s = {.max_groups = o->max_nodes ? o->max_nodes : 12};
-    const char *in_wait = vz_intern("blocked in epoll_wait\n(the loop waits for fds)");
+    const char *in_wait = vz_intern(IN_WAIT);
     const char *running = vz_intern("running");
     const char *start = vz_intern("(start)");
     bool any_wait = false;
@@ -186,80 +288,11 @@ int vz_view_states(const vz_trace *t, const vz_opts *o, FILE *out)
             count(&s, g, from, after, why_of(ev, k == 0, o->fold));
         }
     }
-    fprintf(out, "digraph coroscope_states {\n  graph [fontname=\"Helvetica\", rankdir=LR, label=");
-    vz_dot_str(out, o->fold ? "state machines (folded by name)" : "state machines", 100);
-    fprintf(out, ", labelloc=t];\n  node [fontname=\"Helvetica\", fontsize=10, shape=ellipse];\n"
-                 "  edge [fontname=\"Helvetica\", fontsize=9];\n");
-    /* Each group's states and transitions, in one pass over the transitions. */
-    pmap seen = {0}; /* "group state" -> node number + 1 */
-    size_t nodes = 0;
-    char **body = calloc(s.ng + 1, sizeof *body);
-    size_t *blen = calloc(s.ng + 1, sizeof *blen);
-    FILE **bf = calloc(s.ng + 1, sizeof *bf);
-    if (!body || !blen || !bf) abort();
-    for (size_t g = 0; g < s.ng; g++) bf[g] = open_memstream(&body[g], &blen[g]);
-    for (size_t i = 0; i < s.nt; i++) {
-        trans *x = &s.ts[i];
-        size_t g = *pmap_at(&s.gmap, x->group, false) - 1;
-        size_t id[2];
-        const char *st[2] = {x->a, x->b};
-        for (int k = 0; k < 2; k++) {
-            char key[64];
-            snprintf(key, sizeof key, "%p %p", (const void *)x->group, (const void *)st[k]);
-            size_t *v = pmap_at(&seen, vz_intern(key), true);
-            if (!*v) {
-                *v = ++nodes;
-                fprintf(bf[g], "    s%zu [label=", *v);
-                vz_dot_str(bf[g], st[k], 80);
-                if (st[k] == running)
-                    fprintf(bf[g], ", style=filled, fillcolor=\"#d8f0d8\"");
-                else if (st[k] == start)
-                    fprintf(bf[g], ", shape=point");
-                else if (st[k] == in_wait)
-                    fprintf(bf[g], ", style=filled, fillcolor=\"#dde4f4\"");
-                else if (!strcmp(st[k], "finished"))
-                    fprintf(bf[g], ", shape=doublecircle");
-                fprintf(bf[g], "];\n");
-            }
-            id[k] = *v;
-        }
-        char label[200];
-        if (x->why)
-            snprintf(label, sizeof label, "%s x %llu", x->why, (unsigned long long)x->count);
-        else
-            snprintf(label, sizeof label, "x %llu", (unsigned long long)x->count);
-        fprintf(bf[g], "    s%zu -> s%zu [label=", id[0], id[1]);
-        vz_dot_str(bf[g], label, 120);
-        fprintf(bf[g], "];\n");
-    }
-    for (size_t g = 0; g < s.ng; g++) fclose(bf[g]);
-    /* dot stacks a left-to-right graph's clusters bottom up: emitted last
-     * to first, the first created comes out on top. */
-    for (size_t g = s.ng; g-- > 0;) {
-        fprintf(out, "  subgraph cluster%zu {\n    label=", g);
-        vz_dot_str(out, s.groups[g], 60);
-        fprintf(out, ";\n    style=rounded;\n");
-        fwrite(body[g], 1, blen[g], out);
-        free(body[g]);
-        fprintf(out, "  }\n");
-    }
-    fprintf(out,
-            "  legend [shape=note, fontsize=9, label=\"how to read it\\l"
-            "one box per coroutine%s, in the order they were created\\l"
-            "an arrow: a change of state, with its cause and how often\\l"
-            "waiting: control back = it resumed another coroutine and waits\\l"
-            "for it to suspend or finish\\l%s\"];\n",
-            o->fold ? " (or name pattern)" : "",
-            any_wait ? "blue: the thread blocked in epoll_wait, waiting for the kernel\\l" : "");
-    fprintf(out, "}\n");
-    free(body);
-    free(blen);
-    free(bf);
-    pmap_free(&seen);
+    int rc = draw(&s, o, any_wait, out);
     pmap_free(&s.tmap);
     pmap_free(&s.gmap);
     free(s.ts);
     free(s.groups);
     vz_model_free(&m);
-    return VZ_OK;
+    return rc;
 }

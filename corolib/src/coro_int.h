@@ -187,8 +187,10 @@ static inline bool coro__can_block(const coro_t *co)
  * another id's handle, so a
  * handle kept past coro_destroy (or past a spawned coroutine's end) no
  * longer matches and the call fails instead of acting on another
- * coroutine. Internal code uses bare addresses; coro__handle() and
- * coro__deref() convert at the API's edge.
+ * coroutine, unless the ids differ by a multiple of 2^15 (the tag's width:
+ * documented in coro.h, pinned by test_stale_handle_window). Internal code
+ * uses bare addresses; coro__handle() and coro__deref() convert at the
+ * API's edge.
  */
 #define CORO__TAG_SHIFT 48
 #define CORO__ADDR_MASK ((UINT64_C(1) << CORO__TAG_SHIFT) - 1)

@@ -24,6 +24,20 @@ static atomic_bool finished;
 static pthread_t first_thread, second_thread;
 static atomic_int errno_seen;
 
+/* The test is linked with --wrap=malloc: a send whose post cannot be
+ * allocated fails, and must leave the coroutine as it was. */
+void *__real_malloc(size_t n);
+static _Thread_local int fail_mallocs;
+void *__wrap_malloc(size_t n)
+{
+    if (fail_mallocs > 0) {
+        fail_mallocs--;
+        errno = ENOMEM;
+        return NULL;
+    }
+    return __real_malloc(n);
+}
+
 static __attribute__((noipa)) int read_errno(void)
 {
     return errno;
@@ -112,11 +126,42 @@ static void test_send_refuses_what_it_cannot_move(void **state)
     coro_ctx_destroy(c);
 }
 
+static void *yields_twice(void *arg)
+{
+    (void)arg;
+    coro_yield();
+    coro_yield();
+    return (void *)(intptr_t)9;
+}
+
+static void test_a_failed_send_leaves_it_as_it_was(void **state)
+{
+    (void)state;
+    coro_ctx *c = coro_ctx_create("here");
+    coro_t *t = coro_create(yields_twice, NULL, "stays");
+    assert_int_equal(coro_resume(t), 0);
+    fail_mallocs = 1;
+    assert_int_equal(coro_ctx_send(c, t), -ENOMEM);
+    assert_int_equal(fail_mallocs, 0); /* the post's allocation is what failed */
+    /* Still this thread's, suspended in its yield: resumable here... */
+    assert_int_equal(coro_get_state(t), CORO_SUSPENDED);
+    assert_int_equal(coro_resume(t), 0);
+    assert_int_equal(coro_get_state(t), CORO_SUSPENDED);
+    /* ...and a send that can allocate hands it over. */
+    assert_int_equal(coro_ctx_send(c, t), 0);
+    assert_int_equal(coro_ctx_run(c), 0);
+    assert_int_equal(coro_get_state(t), CORO_DEAD);
+    assert_int_equal((intptr_t)coro_result(t), 9);
+    assert_int_equal(coro_destroy(t), 0);
+    assert_int_equal(coro_ctx_destroy(c), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_a_coroutine_moves_to_another_threads_context),
         cmocka_unit_test(test_send_refuses_what_it_cannot_move),
+        cmocka_unit_test(test_a_failed_send_leaves_it_as_it_was),
     };
     return cmocka_run_group_tests_name("handoff", tests, NULL, NULL);
 }

@@ -205,6 +205,36 @@ static void *emitter(void *arg)
     return NULL;
 }
 
+/* Settings changed by one thread while another opens and closes sinks:
+ * a data race ThreadSanitizer reports unless they are atomic or locked. */
+static void *set_settings(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 2000; i++) {
+        coro_trace_set_buffer_size((size_t)4096 << (i % 4));
+        coro_trace_set_clock(i % 2 ? CORO_CLOCK_LOGICAL : CORO_CLOCK_MONOTONIC);
+    }
+    return NULL;
+}
+
+static void test_settings_from_threads(void **state)
+{
+    (void)state;
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, set_settings, NULL), 0);
+    for (int i = 0; i < 200; i++) {
+        assert_int_equal(i % 2 ? coro_log_open(path) : coro_trace_open(path), 0);
+        coro_trace_ev ev = {.kind = CORO_EV_LOG, .co = {1, "main"}, .detail = "event"};
+        if (CORO_TRACE_ON()) coro_trace_emit(&ev);
+        coro_trace_get_clock();
+        coro_trace_close();
+    }
+    pthread_join(th, NULL);
+    coro_trace_set_buffer_size(64 * 1024);
+    coro_trace_set_clock(CORO_CLOCK_LOGICAL);
+    assert_int_equal(coro_trace_get_clock(), CORO_CLOCK_LOGICAL);
+}
+
 static void test_seq_strictly_increasing_across_threads(void **state)
 {
     (void)state;
@@ -510,6 +540,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_absent_fields_are_absent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_seq_strictly_increasing_across_threads, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_settings_from_threads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lost_events_are_counted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
         cmocka_unit_test(test_kind_names),

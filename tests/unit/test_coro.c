@@ -468,6 +468,33 @@ static void test_stale_handle_is_refused(void **state)
     assert_int_equal(coro_destroy(c), 0);
 }
 
+/* The tag holds 15 bits of the id: a stale handle is refused while fewer
+ * than 32768 coroutines were made since, and names the coroutine made
+ * exactly 32768 later in the same record (the limit coro.h documents). */
+static void test_stale_handle_window(void **state)
+{
+    (void)state;
+    int runs = 0;
+    const uintptr_t addr = (UINT64_C(1) << 48) - 1;
+    coro_t *a = coro_create(count_runs, &runs, "a");
+    uint64_t ida = coro_id(a);
+    assert_int_equal(coro_destroy(a), 0);
+    coro_t *x = NULL;
+    for (;;) {
+        x = coro_create(count_runs, &runs, "x");
+        assert_true(((uintptr_t)x & addr) == ((uintptr_t)a & addr)); /* the same record */
+        if (coro_id(x) - ida == 32767) break;
+        assert_int_equal(coro_destroy(x), 0);
+    }
+    assert_int_equal(coro_resume(a), -EINVAL);
+    assert_int_equal(runs, 0);
+    assert_int_equal(coro_destroy(x), 0);
+    x = coro_create(count_runs, &runs, "x");
+    assert_int_equal(coro_id(x) - ida, 32768);
+    assert_ptr_equal(a, x);
+    assert_int_equal(coro_destroy(x), 0);
+}
+
 static void test_stack_pool_reuses(void **state)
 {
     (void)state;
@@ -529,6 +556,7 @@ int main(void)
         cmocka_unit_test(test_stack_sizes),
         cmocka_unit_test(test_stack_pool_reuses),
         cmocka_unit_test(test_stale_handle_is_refused),
+        cmocka_unit_test(test_stale_handle_window),
         cmocka_unit_test(test_fp_rounding_per_coroutine),
     };
     return cmocka_run_group_tests_name("coro", tests, NULL, NULL);

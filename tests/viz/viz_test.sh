@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The viewer's tests, one case per ctest entry:
-#   viz_test.sh CASE COROSCOPE GEN_TRACE SOURCE_DIR WORK_DIR [PROGRAM [BUILD_DIR]]
+#   viz_test.sh CASE COROSCOPE GEN_TRACE SOURCE_DIR WORK_DIR [PROGRAM [EXTRA]]
+#   (EXTRA: the build directory for perfetto_demo, the failing shim for fail_calls)
 set -uo pipefail
-case_=$1 cs=$2 gen=$3 src=$4 work=$5 prog=${6:-} build=${7:-}
+case_=$1 cs=$2 gen=$3 src=$4 work=$5 prog=${6:-} build=${7:-} shim=${7:-}
 here=$src/tests/viz
 mkdir -p "$work"
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -63,6 +64,36 @@ run)
     [ -s "$work/run/$f" ] || fail "coroscope run did not write $f"
   done
   grep -q "no violations" "$work/run/check.txt" || fail "check: $(cat "$work/run/check.txt")" ;;
+fail_calls)
+  # A failed fork or open_memstream: a clear error and the documented exit
+  # code, nothing drawn from a child that never ran (tests/viz/fail_calls.c).
+  export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
+  tr=$src/tests/golden/expected/await.jsonl
+  rm -rf "$work/g.svg" "$work/run-fork" "$work/run-mem" # a previous run's
+  failing() { # CALL WANT_EXIT WANT_STDERR ARGS...
+    local call=$1 want=$2 msg=$3; shift 3
+    VZ_FAIL=$call LD_PRELOAD=$shim "$cs" "$@" > "$work/out" 2> "$work/err"; local rc=$?
+    [ $rc -eq "$want" ] || fail "$call failing, coroscope $*: exit $rc, want $want; stderr: $(cat "$work/err")"
+    grep -qF -- "$msg" "$work/err" || fail "$call failing, coroscope $*: stderr lacks '$msg': $(cat "$work/err")"
+  }
+  failing fork 3 "coroscope: cannot start Graphviz 'dot': Resource temporarily unavailable" \
+    graph -o "$work/g.svg" "$tr"
+  [ ! -e "$work/g.svg" ] || fail "an image was written although Graphviz never ran"
+  failing fork 1 "coroscope run: cannot start $prog: Resource temporarily unavailable" \
+    run -d "$work/run-fork" -- "$prog"
+  [ ! -e "$work/run-fork/log.txt" ] || fail "run drew a trace its program never wrote"
+  failing open_memstream 3 "coroscope: cannot buffer the drawing for $work/g.svg: Cannot allocate memory" \
+    graph -o "$work/g.svg" "$tr"
+  failing open_memstream 3 "coroscope: cannot buffer the states view: Cannot allocate memory" \
+    states "$tr"
+  [ ! -s "$work/out" ] || fail "states wrote part of a drawing: $(cat "$work/out")"
+  failing open_memstream 3 "coroscope run: cannot buffer the drawing for $work/run-mem/graph.svg: Cannot allocate memory" \
+    run -d "$work/run-mem" -- "$prog"
+  [ -s "$work/run-mem/log.txt" ] || fail "run gave up the views that need no buffer"
+  # The same calls, not failing, still work through the shim.
+  LD_PRELOAD=$shim "$cs" graph -o "$work/g.svg" "$tr" || fail "graph through the shim: exit $?"
+  [ -s "$work/g.svg" ] || fail "no image through the shim"
+  echo "fork and open_memstream failures reported" ;;
 big)
   "$gen" echo 1000000 "$work/big.jsonl" || fail "gen"
   n=$(wc -l < "$work/big.jsonl")

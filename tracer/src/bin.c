@@ -26,6 +26,8 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -109,6 +111,10 @@ static _Thread_local bin_thread *me __attribute__((tls_model("initial-exec")));
 static _Thread_local int in_handler __attribute__((tls_model("initial-exec")));
 static pthread_key_t exit_key;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+/* Without the key a thread's state could never be released at its exit,
+ * and an unset exit_key would name some other code's key: no thread
+ * records then, and what it would have recorded counts as dropped. */
+static bool key_made;
 
 #define A(p) ((_Atomic uint64_t *)(p))
 
@@ -240,7 +246,17 @@ static void thread_exit(void *p)
 
 static void make_key(void)
 {
-    pthread_key_create(&exit_key, thread_exit);
+    int rc = pthread_key_create(&exit_key, thread_exit);
+    key_made = rc == 0;
+    if (key_made) return;
+    /* Raw write, as everywhere in the tracer: a hooked write could suspend. */
+    char msg[160];
+    int n = snprintf(msg, sizeof msg,
+                     "coroscope: cannot keep per-thread trace state (pthread_key_create: %s); "
+                     "binary trace events are counted as lost\n",
+                     strerror(rc));
+    if (n > 0)
+        coro__raw_write(STDERR_FILENO, msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1);
 }
 
 static bin_thread *thread_state(coro__bin *b)
@@ -248,9 +264,10 @@ static bin_thread *thread_state(coro__bin *b)
     bin_thread *t = me;
     if (t && t->gen == b->gen) return t;
     if (!t) {
+        pthread_once(&key_once, make_key);
+        if (!key_made) return NULL;
         t = calloc(1, sizeof *t);
         if (!t) return NULL;
-        pthread_once(&key_once, make_key);
         pthread_setspecific(exit_key, t);
         me = t;
     }
@@ -381,7 +398,10 @@ static inline uint32_t name(bin_thread *t, uint64_t id, const char *s, uint64_t 
 void coro__bin_record(coro__bin *b, coro_trace_ev *ev, bool keep_order)
 {
     bin_thread *t = thread_state(b);
-    if (!t) return;
+    if (!t) {
+        atomic_fetch_add(A(&b->h->dropped), 1);
+        return;
+    }
     if (__builtin_expect(!t->chunk || t->count == CORO_CTR_RECORDS_PER_CHUNK, 0)) {
         if (!take_chunk(t)) {
             atomic_fetch_add(A(&b->h->dropped), 1);

@@ -38,7 +38,9 @@ static coro_trace_clock clock_kind = CORO_CLOCK_MONOTONIC;
 static uint64_t seq, emitted, t0;
 static unsigned threads;
 static _Thread_local unsigned thread_no;
-static size_t buffer_size = 64 * 1024;
+/* Set by any thread, read by opens outside the lock: relaxed, one
+ * independent value (like corolib's process-wide settings, stack.c). */
+static _Atomic size_t buffer_size = 64 * 1024;
 static char program[256];
 static bool exit_hook;
 /* Set while this thread holds `lock`: a signal handler that interrupts it
@@ -205,7 +207,7 @@ int coro_trace_open(const char *path)
 {
     if (!path || !*path) return -EINVAL;
     if (coro__bin_wanted(path)) return open_bin(path);
-    coro__sink *s = coro__sink_open(path, buffer_size);
+    coro__sink *s = coro__sink_open(path, atomic_load_explicit(&buffer_size, memory_order_relaxed));
     if (!s) return -errno;
     take();
     default_program();
@@ -225,7 +227,7 @@ int coro_trace_open(const char *path)
 int coro_log_open(const char *path)
 {
     if (!path || !*path) return -EINVAL;
-    coro__sink *s = coro__sink_open(path, buffer_size);
+    coro__sink *s = coro__sink_open(path, atomic_load_explicit(&buffer_size, memory_order_relaxed));
     if (!s) return -errno;
     const char *nc = getenv("NO_COLOR");
     if (isatty(s->fd) && !(nc && *nc)) s->fmt_flags |= CORO_FMT_COLOR;
@@ -305,7 +307,10 @@ void coro_trace_set_clock(coro_trace_clock c)
 
 coro_trace_clock coro_trace_get_clock(void)
 {
-    return clock_kind;
+    take(); /* another thread may be setting it */
+    coro_trace_clock c = clock_kind;
+    give();
+    return c;
 }
 
 void coro_trace_set_program(const char *name)
@@ -317,7 +322,7 @@ void coro_trace_set_program(const char *name)
 
 void coro_trace_set_buffer_size(size_t bytes)
 {
-    buffer_size = bytes < 4096 ? 4096 : bytes;
+    atomic_store_explicit(&buffer_size, bytes < 4096 ? 4096 : bytes, memory_order_relaxed);
 }
 
 uint64_t coro_trace_emitted(void)

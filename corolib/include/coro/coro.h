@@ -102,7 +102,10 @@ typedef struct coro_attr {
  * A coro_t * is a handle: after the coroutine is freed, calls with it fail
  * (-EINVAL, "stale handle"; getters read it as dead and nameless) rather
  * than act on a coroutine that reuses its memory. Compare handles with ==;
- * do not look inside them.
+ * do not look inside them. The check is a safety net, not a guarantee: the
+ * handle holds 15 bits of the coroutine's id, so once 32768 (or a multiple)
+ * more coroutines have been made, one that reuses the record has the very
+ * same handle, and the stale one acts on it. Drop handles when they die.
  */
 
 /*
