@@ -37,7 +37,7 @@ static pthread_once_t exit_once = PTHREAD_ONCE_INIT;
 /* A thread that used coroutines gives its pooled stacks back when it ends. */
 static void thread_exit(void *arg)
 {
-    (void)arg;
+    coro__inspect_free(&((coro__thread *)arg)->main);
     coro_stack_pool_drain();
     coro__overflow_thread_fini();
 }
@@ -104,6 +104,7 @@ const char *coro_last_error(void)
 
 static void trace_create(coro_t *co, coro_t *by, const char *file, int line)
 {
+    if (CORO__INSPECT_ON()) coro__inspect_created(co, by);
     if (!CORO_TRACE_ON()) return;
     coro_trace_ev ev = {.kind = CORO_EV_CREATE, .file = file, .line = line};
     coro__ev_co(&ev, co);
@@ -274,6 +275,7 @@ static void finish(coro_t *co, void *result)
 static void free_coro(coro_t *co)
 {
     co->live = 0; /* a handle kept past this point no longer matches */
+    if (co->irow) coro__inspect_free(co);
 #if defined(CORO_TSAN)
     if (co->tsan_fiber) __tsan_destroy_fiber(co->tsan_fiber);
 #endif

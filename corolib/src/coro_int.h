@@ -129,6 +129,7 @@ struct coro {
     int saved_errno;       /* errno travels with a coroutine that migrates */
     void *asan_fake_stack; /* AddressSanitizer's per-fiber bookkeeping */
     void *tsan_fiber;      /* ThreadSanitizer's fiber handle */
+    uint32_t irow;         /* its row in the inspection table + 1 (inspect.c), or 0 */
 };
 
 /* Per-thread runtime state. */
@@ -240,12 +241,22 @@ static const unsigned coro__legal[5] = {
     [CORO_DEAD] = 0,
 };
 
+/* ---- inspect.c: the table `coroscope ps PID` reads ---- */
+extern int coro__inspect_on; /* set once, before main(), by CORO_INSPECT=1 or tracing */
+#define CORO__INSPECT_ON()                                                                         \
+    __builtin_expect(__atomic_load_n(&coro__inspect_on, __ATOMIC_RELAXED) != 0, 0)
+void coro__inspect_start(void);
+void coro__inspect_created(coro_t *co, const coro_t *by);
+void coro__inspect_move(coro_t *co) __attribute__((cold));
+void coro__inspect_free(coro_t *co);
+
 static inline __attribute__((always_inline)) void coro__move(coro_t *co, coro_state to,
                                                              coro__block block)
 {
     CORO__ASSERT((unsigned)co->state < 5 && (coro__legal[co->state] & CORO__BIT(to)));
     co->state = to;
     co->block = block;
+    if (CORO__INSPECT_ON()) coro__inspect_move(co);
 }
 
 /* ---- wait.c: the one wait ---- */
