@@ -133,20 +133,25 @@ void vz_table_close(vz_table *t)
     t->n = t->cap = 0;
 }
 
-/* One row, consistent: its counter even and the same before and after. */
-static bool copy_row(const coro_inspect_slot *src, coro_inspect_slot *dst)
+/* One row, consistent: its counter even and the same before and after.
+ * A row stays odd while its writer is preempted in the middle of it (for
+ * a time slice or more on a loaded machine), so a read tries again, giving
+ * the processor up, until *until (set at the first wait: up to 2 s for
+ * all the rows of a read). */
+static bool copy_row(const coro_inspect_slot *src, coro_inspect_slot *dst, uint64_t *until)
 {
-    for (int tries = 0; tries < 1000; tries++) {
+    for (unsigned tries = 0;; tries++) {
         uint32_t s1 = __atomic_load_n(&src->seq, __ATOMIC_ACQUIRE);
-        if (s1 & 1) {
-            if (tries > 10) sched_yield();
-            continue;
+        if (!(s1 & 1)) {
+            memcpy(dst, (const void *)src, sizeof *dst);
+            __atomic_thread_fence(__ATOMIC_ACQUIRE);
+            if (__atomic_load_n(&src->seq, __ATOMIC_RELAXED) == s1) return true;
         }
-        memcpy(dst, (const void *)src, sizeof *dst);
-        __atomic_thread_fence(__ATOMIC_ACQUIRE);
-        if (__atomic_load_n(&src->seq, __ATOMIC_RELAXED) == s1) return true;
+        if (tries < 16) continue;
+        if (!*until) *until = now_ns() + 2000000000u;
+        if (now_ns() > *until) return false;
+        sched_yield();
     }
-    return false; /* written to without pause: shown at the next read */
 }
 
 /* Terminated, and no control character can reach the terminal. */
@@ -167,11 +172,16 @@ int vz_table_read(vz_table *t)
         if (!t->rows) return VZ_BADINPUT;
         t->cap = t->h.capacity;
     }
-    t->n = 0;
+    t->n = t->unreadable = 0;
+    uint64_t until = 0;
     for (uint32_t i = 0; i < t->h.capacity; i++) {
         if (!__atomic_load_n(&rows[i].seq, __ATOMIC_RELAXED)) continue; /* never used */
         coro_inspect_slot *r = &t->rows[t->n];
-        if (!copy_row(&rows[i], r) || !r->used) continue;
+        if (!copy_row(&rows[i], r, &until)) {
+            t->unreadable++;
+            continue;
+        }
+        if (!r->used) continue;
         clean(r->name, sizeof r->name);
         clean(r->fn, sizeof r->fn);
         clean(r->reason, sizeof r->reason);
@@ -224,6 +234,22 @@ static void name_of(const vz_table *t, uint64_t id, char *buf, size_t n)
         snprintf(buf, n, "#%llu", (unsigned long long)id);
 }
 
+/* A ready coroutine, by the cause its waker recorded (trace-format.md). */
+static void ready(const char *cause, char *buf, size_t n)
+{
+    static const char *const says[][2] = {
+        {"start", "ready to start"},      {"ready", "ready again after a yield"},
+        {"io", "ready: its io is ready"}, {"timer", "ready: its timer fired"},
+        {"post", "ready: posted to it"},  {"wake", "ready: woken"},
+    };
+    for (size_t i = 0; i < sizeof says / sizeof *says; i++)
+        if (!strcmp(cause, says[i][0])) {
+            snprintf(buf, n, "%s", says[i][1]);
+            return;
+        }
+    snprintf(buf, n, "ready: %s", cause[0] ? cause : "?");
+}
+
 void vz_table_waits(const vz_table *t, const coro_inspect_slot *r, char *buf, size_t n)
 {
     char who[96];
@@ -233,7 +259,7 @@ void vz_table_waits(const vz_table *t, const coro_inspect_slot *r, char *buf, si
         snprintf(buf, n, "not started");
         return;
     case 1:
-        snprintf(buf, n, "ready: %s", r->reason[0] ? r->reason : "?");
+        ready(r->reason, buf, n);
         return;
     case 2:
         if (r->flags & CORO_INSPECT_LOOP) snprintf(buf, n, "event loop \"%s\"", r->obj);

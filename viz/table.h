@@ -20,6 +20,7 @@ typedef struct vz_table {
     coro_inspect_header h;   /* the header, as of the last read */
     coro_inspect_slot *rows; /* rows holding a coroutine, as of the last read */
     size_t n, cap;
+    size_t unreadable; /* rows rewritten too fast to copy whole */
     uint64_t now_ns; /* CLOCK_MONOTONIC when they were read */
 } vz_table;
 

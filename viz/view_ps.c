@@ -71,6 +71,8 @@ static void title(const vz_table *t, FILE *out)
 
 static void not_shown(const vz_table *t, FILE *out)
 {
+    if (t->unreadable)
+        fprintf(out, "and %zu more changing too fast to read whole\n", t->unreadable);
     if (t->h.not_shown)
         fprintf(out,
                 "and %llu more not shown: the table's %u rows are full (CORO_INSPECT_SLOTS=N "

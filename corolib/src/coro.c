@@ -201,7 +201,8 @@ static inline __attribute__((always_inline)) void transfer(coro__thread *t, coro
                                                            const char *file, int line)
 {
     if (CORO_TRACE_ON() && cause) trace_resume(from, to, cause, by, w, file, line);
-    coro__move(to, CORO_RUNNING, CORO__BLOCK_NONE);
+    coro__move_before_transfer(to, CORO_RUNNING, CORO__BLOCK_NONE);
+    if (CORO__INSPECT_ON()) coro__inspect_transfer(from, to); /* before current changes */
     t->current = to;
 #if defined(CORO_ASAN)
     asan_before(t, from, to);
@@ -242,7 +243,7 @@ static void finish(coro_t *co, void *result)
 {
     coro__thread *t = &coro__t;
     co->result = result;
-    coro__move(co, CORO_DEAD, CORO__BLOCK_NONE);
+    coro__move_before_transfer(co, CORO_DEAD, CORO__BLOCK_NONE);
     coro_t *next;
     const char *cause;
     if (co->awaiter) {
@@ -453,7 +454,7 @@ int coro_resume_at(const char *file, int line, coro_t *h)
     const char *cause = co->state == CORO_CREATED ? "start" : "resume";
     co->resumer = self;
     co->scheduled = false;
-    coro__move(self, CORO_SUSPENDED, CORO__BLOCK_RESUMING);
+    coro__move_before_transfer(self, CORO_SUSPENDED, CORO__BLOCK_RESUMING);
     transfer(t, self, co, cause, self->named.id, NULL, file, line);
     return 0;
 }
@@ -481,11 +482,11 @@ void coro_yield_at(const char *file, int line)
         ev.to = coro_named_ref(&self->resumer->named);
         coro_trace_emit(&ev);
     }
-    coro__move(self, CORO_SUSPENDED, CORO__BLOCK_NONE);
+    coro__move_before_transfer(self, CORO_SUSPENDED, CORO__BLOCK_NONE);
     if (self->scheduled && self->ws) {
         /* queued by the worker once we are off this stack (ws.c) */
         self->wake = (coro__wakeinfo){.cause = "ready", .by = self->named.id};
-        coro__move(self, CORO_READY, CORO__BLOCK_NONE);
+        coro__move_before_transfer(self, CORO_READY, CORO__BLOCK_NONE);
         t->ws_pending = self;
     } else if (self->scheduled) {
         coro__wakeinfo w = {.cause = "ready", .by = self->named.id};
@@ -497,7 +498,7 @@ void coro_yield_at(const char *file, int line)
 void coro__park(coro__thread *t, coro_t *self, coro__wait *w)
 {
     (void)w;
-    coro__move(self, CORO_SUSPENDED, CORO__BLOCK_EVENT);
+    coro__move_before_transfer(self, CORO_SUSPENDED, CORO__BLOCK_EVENT);
     leave(t, self);
 }
 
@@ -520,12 +521,12 @@ static int await_from_main(coro__thread *t, coro_t *self, coro_t *child, const c
              * child (or below) requeues it. */
             child->resumer = self;
             child->scheduled = true;
-            coro__move(self, CORO_SUSPENDED, CORO__BLOCK_AWAIT);
+            coro__move_before_transfer(self, CORO_SUSPENDED, CORO__BLOCK_AWAIT);
             transfer(t, self, child, "start", self->named.id, NULL, file, line);
         } else if (child->state == CORO_SUSPENDED && child->block == CORO__BLOCK_NONE) {
             /* It yielded to us: keep it going. */
             child->resumer = self;
-            coro__move(self, CORO_SUSPENDED, CORO__BLOCK_AWAIT);
+            coro__move_before_transfer(self, CORO_SUSPENDED, CORO__BLOCK_AWAIT);
             transfer(t, self, child, "resume", self->named.id, NULL, file, line);
         } else if (t->rq_head) {
             coro__run_ready(coro__rq_pop(t));
@@ -546,7 +547,7 @@ static int await_from_main(coro__thread *t, coro_t *self, coro_t *child, const c
 static void await_from_coro(coro__thread *t, coro_t *self, coro_t *child, const char *file,
                             int line)
 {
-    coro__move(self, CORO_SUSPENDED, CORO__BLOCK_AWAIT);
+    coro__move_before_transfer(self, CORO_SUSPENDED, CORO__BLOCK_AWAIT);
     if (child->state == CORO_CREATED) {
         child->resumer = self->resumer;
         child->scheduled = self->scheduled;

@@ -248,14 +248,25 @@ extern int coro__inspect_on; /* set once, before main(), by CORO_INSPECT=1 or tr
 void coro__inspect_start(void);
 void coro__inspect_created(coro_t *co, const coro_t *by);
 void coro__inspect_move(coro_t *co) __attribute__((cold));
+void coro__inspect_transfer(coro_t *from, coro_t *to) __attribute__((cold));
 void coro__inspect_free(coro_t *co);
 
-static inline __attribute__((always_inline)) void coro__move(coro_t *co, coro_state to,
-                                                             coro__block block)
+/* A move that the transfer following it publishes (transfer() publishes
+ * both its parties with one test of the flag): the hot paths use it, so
+ * that a resume+yield round trip tests the flag twice, not four times. */
+static inline __attribute__((always_inline)) void
+coro__move_before_transfer(coro_t *co, coro_state to, coro__block block)
 {
     CORO__ASSERT((unsigned)co->state < 5 && (coro__legal[co->state] & CORO__BIT(to)));
     co->state = to;
     co->block = block;
+}
+
+/* Every other move is published in the table here, when inspection is on. */
+static inline __attribute__((always_inline)) void coro__move(coro_t *co, coro_state to,
+                                                             coro__block block)
+{
+    coro__move_before_transfer(co, to, block);
     if (CORO__INSPECT_ON()) coro__inspect_move(co);
 }
 

@@ -66,20 +66,26 @@ static void copy(char *dst, size_t cap, const char *s)
 
 /* ---- a row's seqlock ---------------------------------------------------- */
 
-static coro_inspect_slot *write_begin(uint32_t i)
+/* A row is made up on the stack and copied in whole, so that it is odd
+ * (unreadable) for the time of a 256-byte copy only: a coroutine that
+ * yields in a loop rewrites its row millions of times a second, and a
+ * reader must still find moments when it is whole. */
+static void store(uint32_t i, const coro_inspect_slot *row)
 {
     coro_inspect_slot *r = &rows[i];
     uint32_t s = __atomic_load_n(&r->seq, __ATOMIC_RELAXED);
     __atomic_store_n(&r->seq, s + 1, __ATOMIC_RELAXED);
     /* the odd counter is visible before any field changes */
     __atomic_thread_fence(__ATOMIC_RELEASE);
-    return r;
+    memcpy((char *)r + sizeof r->seq, (const char *)row + sizeof row->seq,
+           sizeof *row - sizeof row->seq);
+    __atomic_store_n(&r->seq, s + 2, __ATOMIC_RELEASE);
 }
 
-static void write_end(coro_inspect_slot *r)
+/* The row as its one writer left it (nobody else writes it). */
+static void load(uint32_t i, coro_inspect_slot *row)
 {
-    uint32_t s = __atomic_load_n(&r->seq, __ATOMIC_RELAXED);
-    __atomic_store_n(&r->seq, s + 1, __ATOMIC_RELEASE);
+    memcpy(row, &rows[i], sizeof *row);
 }
 
 static uint32_t take_row(void)
@@ -157,15 +163,15 @@ static void publish(coro_t *co, const coro_t *by)
     uint32_t i = take_row();
     co->irow = i == NO_ROW ? NO_ROW : i + 1;
     if (i == NO_ROW) return;
-    coro_inspect_slot *r = write_begin(i);
-    r->parent = by ? by->named.id : 0;
-    r->id = co->named.id;
-    r->changes = 0;
-    r->thread = thread_no;
-    r->tid = thread_tid;
-    copy(r->fn, sizeof r->fn, co->fn_name);
-    fill(r, co);
-    write_end(r);
+    coro_inspect_slot r;
+    memset(&r, 0, sizeof r);
+    r.parent = by ? by->named.id : 0;
+    r.id = co->named.id;
+    r.thread = thread_no;
+    r.tid = thread_tid;
+    copy(r.fn, sizeof r.fn, co->fn_name);
+    fill(&r, co);
+    store(i, &r);
     __atomic_add_fetch(&hdr->published, 1, __ATOMIC_RELAXED);
 }
 
@@ -186,9 +192,16 @@ void coro__inspect_move(coro_t *co)
         publish(co, NULL);
         return;
     }
-    coro_inspect_slot *r = write_begin(co->irow - 1);
-    fill(r, co);
-    write_end(r);
+    coro_inspect_slot r;
+    load(co->irow - 1, &r);
+    fill(&r, co);
+    store(co->irow - 1, &r);
+}
+
+void coro__inspect_transfer(coro_t *from, coro_t *to)
+{
+    coro__inspect_move(from);
+    coro__inspect_move(to);
 }
 
 void coro__inspect_free(coro_t *co)
@@ -200,10 +213,11 @@ void coro__inspect_free(coro_t *co)
         __atomic_sub_fetch(&hdr->not_shown, 1, __ATOMIC_RELAXED);
         return;
     }
-    coro_inspect_slot *r = write_begin(i - 1);
-    r->used = 0;
-    r->state = CORO_DEAD;
-    write_end(r);
+    coro_inspect_slot r;
+    load(i - 1, &r);
+    r.used = 0;
+    r.state = CORO_DEAD;
+    store(i - 1, &r);
     pthread_mutex_lock(&rows_lock);
     free_rows[nfree++] = i - 1;
     __atomic_sub_fetch(&hdr->used, 1, __ATOMIC_RELAXED);

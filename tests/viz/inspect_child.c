@@ -1,0 +1,109 @@
+/*
+ * inspect_child.c - programs for `coroscope ps`, `pstree` and `top` to look
+ * into (tests/viz/inspect_test.sh), run with CORO_INSPECT=1.
+ *
+ *   inspect_child scene     one coroutine in each state, then the loop until
+ *                           killed: boss awaits worker, which waits on a
+ *                           channel; sleeper sleeps; lazy never started;
+ *                           done finished; idler yielded
+ *   inspect_child threads STOP  8 coroutines yielding on 4 work-stealing
+ *                           workers (under ThreadSanitizer in the tsan preset)
+ *                           until the file STOP exists, then exits
+ *
+ * Each prints "ready" on stderr once its coroutines are in place.
+ */
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "coro/coro.h"
+#include "coro/io.h"
+#include "coro/sync.h"
+#include "coro/ws.h"
+
+static coro_chan *jobs;
+
+static void *worker(void *arg)
+{
+    (void)arg;
+    int job;
+    coro_chan_recv(jobs, &job); /* nobody sends */
+    return NULL;
+}
+
+static void *boss(void *arg)
+{
+    (void)arg;
+    coro_t *w = coro_create(worker, NULL, "worker");
+    coro_await(w, NULL);
+    return NULL;
+}
+
+static void *sleeper(void *arg)
+{
+    (void)arg;
+    coro_sleep(600000);
+    return NULL;
+}
+
+static void *nothing(void *arg)
+{
+    return arg;
+}
+
+static void *idle(void *arg)
+{
+    (void)arg;
+    coro_yield();
+    return NULL;
+}
+
+static int scene(void)
+{
+    coro_ctx *ctx = coro_ctx_create("scene");
+    jobs = coro_chan_create(sizeof(int), 0, "jobs");
+    if (!ctx || !jobs) return 1;
+    coro_spawn(boss, NULL, "boss");
+    coro_spawn(sleeper, NULL, "sleeper");
+    coro_create(nothing, NULL, "lazy");
+    coro_t *done = coro_create(nothing, NULL, "done");
+    coro_resume(done);
+    coro_t *idler = coro_create(idle, NULL, "idler");
+    coro_resume(idler);
+    coro_spawn(nothing, NULL, "announcer"); /* runs once the loop starts, then is freed */
+    fprintf(stderr, "ready\n");
+    return coro_ctx_run(ctx);
+}
+
+static atomic_bool stop;
+
+static void *spinner(void *arg)
+{
+    (void)arg;
+    while (!atomic_load_explicit(&stop, memory_order_relaxed)) coro_yield();
+    return NULL;
+}
+
+static int threads(const char *stop_file)
+{
+    coro_ws *ws = coro_ws_create(4);
+    if (!ws) return 1;
+    for (int i = 0; i < 8; i++) coro_ws_spawn(ws, spinner, NULL, "spinner#%d", i);
+    fprintf(stderr, "ready\n");
+    struct timespec tick = {0, 10000000};
+    while (access(stop_file, F_OK)) nanosleep(&tick, NULL);
+    atomic_store(&stop, true);
+    return coro_ws_join(ws);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && !strcmp(argv[1], "scene")) return scene();
+    if (argc > 2 && !strcmp(argv[1], "threads")) return threads(argv[2]);
+    fprintf(stderr, "usage: inspect_child scene | threads STOP_FILE\n");
+    return 2;
+}
