@@ -21,7 +21,7 @@ typedef struct vz_table {
     coro_inspect_slot *rows; /* rows holding a coroutine, as of the last read */
     size_t n, cap;
     size_t unreadable; /* rows rewritten too fast to copy whole */
-    uint64_t now_ns; /* CLOCK_MONOTONIC when they were read */
+    uint64_t now_ns;   /* CLOCK_MONOTONIC when they were read */
 } vz_table;
 
 /* Find and map pid's table. On failure print why, naming the pid, and
@@ -41,7 +41,7 @@ const coro_inspect_slot *vz_table_find(const vz_table *t, uint64_t id);
 void vz_table_waits(const vz_table *t, const coro_inspect_slot *r, char *buf, size_t n);
 /* Who awaits the row's coroutine, or NULL. */
 const coro_inspect_slot *vz_table_awaiter(const vz_table *t, const coro_inspect_slot *r);
-/* Time in the current state as "850us", "3.2ms", "41s", "2m05s". */
+/* Time in the current state as "4ms", "497ms", "2.5s", "3m05s", "1h02m". */
 void vz_table_since(const vz_table *t, const coro_inspect_slot *r, char *buf, size_t n);
 const char *vz_table_state(const coro_inspect_slot *r);
 

@@ -90,6 +90,7 @@ static int by_age(const void *a, const void *b)
 {
     const coro_inspect_slot *x = a, *y = b;
     if (x->since_ns != y->since_ns) return x->since_ns < y->since_ns ? -1 : 1;
+    if ((x->state == 2) != (y->state == 2)) return x->state == 2 ? 1 : -1; /* waiting first */
     return by_id(a, b);
 }
 

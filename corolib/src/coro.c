@@ -690,6 +690,7 @@ int coro_rename_at(const char *file, int line, coro_t *h, const char *fmt, ...)
     int rc = coro_named_vrename(&co->named, fmt, ap);
     va_end(ap);
     if (rc) return coro__fail(file, line, -rc, "coro_rename: no memory for the new name");
+    co->irenamed = true; /* its row in the inspection table, at its next change */
     if (CORO_TRACE_ON()) {
         coro_trace_ev ev = {.kind = CORO_EV_RENAME, .detail = old, .file = file, .line = line};
         coro__ev_co(&ev, co);

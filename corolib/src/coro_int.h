@@ -130,6 +130,7 @@ struct coro {
     void *asan_fake_stack; /* AddressSanitizer's per-fiber bookkeeping */
     void *tsan_fiber;      /* ThreadSanitizer's fiber handle */
     uint32_t irow;         /* its row in the inspection table + 1 (inspect.c), or 0 */
+    bool irenamed;         /* renamed since its row was written */
 };
 
 /* Per-thread runtime state. */

@@ -5,12 +5,11 @@
  * Switched on before main() by CORO_INSPECT=1, or by tracing (tracer/src/
  * env.c calls coro__inspect_start). Every change of state goes through
  * coro__move, which, when inspection is on, rewrites the coroutine's row
- * here; switched off, that costs coro__move one relaxed load and a branch
- * predicted not taken. Rows are written without a lock: each has its own
- * seqlock counter, and a coroutine runs on one thread at a time, so one
- * thread writes a row at a time (handing a coroutine to another thread
- * already orders its writes, as it does for the record's own fields). Only
- * taking and giving back a row locks, once per coroutine.
+ * here (transfer() does it for both its parties at once); switched off,
+ * that costs one relaxed load and a branch predicted not taken. Rows are written without a lock:
+ * each has its own seqlock counter, and a coroutine runs on one thread at a time, so one thread
+ * writes a row at a time (handing a coroutine to another thread already orders its writes, as it
+ * does for the record's own fields). Only taking and giving back a row locks, once per coroutine.
  *
  * The file is removed at exit and when SIGINT, SIGTERM or SIGHUP ends the
  * program; a program killed otherwise leaves it, and `coroscope ps` tells a
@@ -34,6 +33,16 @@
 
 int coro__inspect_on;
 
+/* Orders the odd counter before a row's fields (and a header before its
+ * magic) for the reader, another process. GCC refuses fences under
+ * ThreadSanitizer, which never sees that reader: a compiler barrier there
+ * (enough on x86-64, where stores stay in order). */
+#if defined(__SANITIZE_THREAD__)
+#define STORE_FENCE() __atomic_signal_fence(__ATOMIC_SEQ_CST)
+#else
+#define STORE_FENCE() __atomic_thread_fence(__ATOMIC_RELEASE)
+#endif
+
 #define NO_ROW UINT32_MAX /* coro.irow: the table was full when it was created */
 
 static coro_inspect_header *hdr;
@@ -43,12 +52,16 @@ static uint32_t *free_rows, nfree;
 static char path[300];
 static pid_t owner;
 
-static _Thread_local unsigned thread_no;
-static _Thread_local pid_t thread_tid;
-/* Which coroutine runs this thread's event loop: the one running when the
- * loop was first seen set (an io_context sets coro__t.drive as it starts). */
-static _Thread_local const void *loop_seen;
-static _Thread_local uint64_t loop_runner;
+/* This thread's number and kernel id, and which coroutine runs its event
+ * loop: the one running when the loop was first seen set (an io_context
+ * sets coro__t.drive as it starts). initial-exec: one %fs-relative load in
+ * libcoro.so too, not a call to __tls_get_addr. */
+static _Thread_local struct {
+    unsigned no;
+    pid_t tid;
+    const void *loop_seen;
+    uint64_t loop_runner;
+} me __attribute__((tls_model("initial-exec")));
 
 static uint64_t now_ns(void)
 {
@@ -66,26 +79,20 @@ static void copy(char *dst, size_t cap, const char *s)
 
 /* ---- a row's seqlock ---------------------------------------------------- */
 
-/* A row is made up on the stack and copied in whole, so that it is odd
- * (unreadable) for the time of a 256-byte copy only: a coroutine that
- * yields in a loop rewrites its row millions of times a second, and a
- * reader must still find moments when it is whole. */
-static void store(uint32_t i, const coro_inspect_slot *row)
+/* Fields are stored in place between making the counter odd and even
+ * again: a handful of stores, so that a reader finds the row whole even
+ * when its coroutine yields in a loop, millions of times a second. */
+static uint32_t write_begin(coro_inspect_slot *r)
 {
-    coro_inspect_slot *r = &rows[i];
     uint32_t s = __atomic_load_n(&r->seq, __ATOMIC_RELAXED);
     __atomic_store_n(&r->seq, s + 1, __ATOMIC_RELAXED);
-    /* the odd counter is visible before any field changes */
-    __atomic_thread_fence(__ATOMIC_RELEASE);
-    memcpy((char *)r + sizeof r->seq, (const char *)row + sizeof row->seq,
-           sizeof *row - sizeof row->seq);
-    __atomic_store_n(&r->seq, s + 2, __ATOMIC_RELEASE);
+    STORE_FENCE(); /* the odd counter is visible before any field changes */
+    return s;
 }
 
-/* The row as its one writer left it (nobody else writes it). */
-static void load(uint32_t i, coro_inspect_slot *row)
+static void write_end(coro_inspect_slot *r, uint32_t s)
 {
-    memcpy(row, &rows[i], sizeof *row);
+    __atomic_store_n(&r->seq, s + 2, __ATOMIC_RELEASE);
 }
 
 static uint32_t take_row(void)
@@ -112,13 +119,15 @@ static void fill_wait(coro_inspect_slot *r, const coro__wait *w)
     r->ms = w->kind == CORO__WAIT_SLEEP ? w->ms : 0;
 }
 
-static void fill(coro_inspect_slot *r, const coro_t *co)
+/* The state's fields; the name only when asked (after a rename, at the
+ * coroutine's next change of state). */
+static void fill(coro_inspect_slot *r, const coro_t *co, uint64_t now, bool name)
 {
     coro__thread *t = &coro__t;
     r->used = 1;
     r->state = (uint8_t)co->state;
     r->flags = (co->is_main ? CORO_INSPECT_MAIN : 0) | (co->detached ? CORO_INSPECT_DETACHED : 0);
-    r->since_ns = now_ns();
+    r->since_ns = now;
     r->changes++;
     r->block = CORO_INSPECT_YIELDED;
     r->awaiting = r->obj_id = 0;
@@ -126,16 +135,12 @@ static void fill(coro_inspect_slot *r, const coro_t *co)
     r->fd = -1;
     r->ms = 0;
     r->reason[0] = r->op[0] = r->obj[0] = 0;
-    copy(r->name, sizeof r->name, co->named.name);
+    if (name) copy(r->name, sizeof r->name, co->named.name);
     switch (co->state) {
     case CORO_RUNNING:
-        if (!thread_no) {
-            thread_no = __atomic_add_fetch(&hdr->threads, 1, __ATOMIC_RELAXED);
-            thread_tid = gettid();
-        }
-        r->thread = thread_no;
-        r->tid = thread_tid;
-        if (t->drive && co->named.id == loop_runner) {
+        r->thread = me.no;
+        r->tid = me.tid;
+        if (t->drive && co->named.id == me.loop_runner) {
             const coro_ctx *ctx = t->drive_arg;
             r->flags |= CORO_INSPECT_LOOP;
             copy(r->obj, sizeof r->obj, ctx->named.name);
@@ -158,48 +163,70 @@ static void fill(coro_inspect_slot *r, const coro_t *co)
     }
 }
 
+/* The kernel's tick clock: a few nanoseconds a read where CLOCK_MONOTONIC
+ * costs about 30, at every change of state; ps and top show times in
+ * milliseconds and more, within a tick (1 to 4 ms). */
+static uint64_t stamp(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void number_thread(void)
+{
+    me.no = __atomic_add_fetch(&hdr->threads, 1, __ATOMIC_RELAXED);
+    me.tid = gettid();
+}
+
 static void publish(coro_t *co, const coro_t *by)
 {
+    if (!me.no) number_thread(); /* a thread's main is created first: 1, 2, ... */
     uint32_t i = take_row();
     co->irow = i == NO_ROW ? NO_ROW : i + 1;
     if (i == NO_ROW) return;
-    coro_inspect_slot r;
-    memset(&r, 0, sizeof r);
-    r.parent = by ? by->named.id : 0;
-    r.id = co->named.id;
-    r.thread = thread_no;
-    r.tid = thread_tid;
-    copy(r.fn, sizeof r.fn, co->fn_name);
-    fill(&r, co);
-    store(i, &r);
+    uint64_t now = stamp();
+    coro_inspect_slot *r = &rows[i];
+    uint32_t s = write_begin(r);
+    r->parent = by ? by->named.id : 0;
+    r->id = co->named.id;
+    r->changes = 0;
+    r->thread = me.no;
+    r->tid = me.tid;
+    copy(r->fn, sizeof r->fn, co->fn_name);
+    fill(r, co, now, true);
+    write_end(r, s);
     __atomic_add_fetch(&hdr->published, 1, __ATOMIC_RELAXED);
 }
 
 void coro__inspect_created(coro_t *co, const coro_t *by)
 {
-    publish(co, by); /* a thread's main is created running: that numbers the thread */
+    publish(co, by);
 }
 
 void coro__inspect_move(coro_t *co)
 {
-    coro__thread *t = &coro__t;
-    if (t->drive_arg != loop_seen) {
-        loop_seen = t->drive_arg;
-        loop_runner = loop_seen && t->current ? t->current->named.id : 0;
-    }
     if (co->irow == NO_ROW) return;
     if (!co->irow) { /* created before inspection began */
         publish(co, NULL);
         return;
     }
-    coro_inspect_slot r;
-    load(co->irow - 1, &r);
-    fill(&r, co);
-    store(co->irow - 1, &r);
+    if (!me.no) number_thread();
+    uint64_t now = stamp();
+    coro_inspect_slot *r = &rows[co->irow - 1];
+    uint32_t s = write_begin(r);
+    fill(r, co, now, co->irenamed);
+    co->irenamed = false;
+    write_end(r, s);
 }
 
 void coro__inspect_transfer(coro_t *from, coro_t *to)
 {
+    coro__thread *t = &coro__t;
+    if (t->drive_arg != me.loop_seen) { /* a loop started or ended since the last transfer */
+        me.loop_seen = t->drive_arg;
+        me.loop_runner = me.loop_seen ? t->current->named.id : 0;
+    }
     coro__inspect_move(from);
     coro__inspect_move(to);
 }
@@ -213,11 +240,11 @@ void coro__inspect_free(coro_t *co)
         __atomic_sub_fetch(&hdr->not_shown, 1, __ATOMIC_RELAXED);
         return;
     }
-    coro_inspect_slot r;
-    load(i - 1, &r);
-    r.used = 0;
-    r.state = CORO_DEAD;
-    store(i - 1, &r);
+    coro_inspect_slot *r = &rows[i - 1];
+    uint32_t s = write_begin(r);
+    r->used = 0;
+    r->state = CORO_DEAD;
+    write_end(r, s);
     pthread_mutex_lock(&rows_lock);
     free_rows[nfree++] = i - 1;
     __atomic_sub_fetch(&hdr->used, 1, __ATOMIC_RELAXED);
@@ -354,8 +381,7 @@ void coro__inspect_start(void)
     hdr->start_ticks = start_ticks();
     hdr->start_ns = now_ns();
     copy(hdr->program, sizeof hdr->program, program_invocation_short_name);
-    /* the magic last: a reader that sees it sees the rest */
-    __atomic_thread_fence(__ATOMIC_RELEASE);
+    STORE_FENCE(); /* the magic last: a reader that sees it sees the rest */
     memcpy(hdr->magic, CORO_INSPECT_MAGIC, sizeof hdr->magic);
     atexit(remove_file);
     pthread_atfork(NULL, NULL, in_child);

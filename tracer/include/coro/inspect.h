@@ -75,7 +75,7 @@ typedef struct coro_inspect_slot {
     uint64_t awaiting; /* awaiting: the child's id */
     uint64_t resumer;  /* running, or resuming another: who resumed it */
     uint64_t obj_id;   /* waiting: the object's id; loop: the context's */
-    uint64_t since_ns; /* CLOCK_MONOTONIC of its last change of state */
+    uint64_t since_ns; /* CLOCK_MONOTONIC_COARSE of its last change of state */
     int64_t ms;        /* waiting in a sleep: its length */
     int32_t fd;        /* waiting: the descriptor, or -1 */
     uint32_t changes;  /* changes of state so far */
