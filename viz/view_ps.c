@@ -137,55 +137,94 @@ static int do_ps(vz_table *t, FILE *out, bool color)
 
 /* ---- pstree ---- */
 
-static bool has_parent(const vz_table *t, const coro_inspect_slot *r)
+/* The rows sorted by id, each with the index of its creator's row (ids
+ * grow, so a creator is older: no cycle) and its children as a list. */
+typedef struct tree {
+    const vz_table *t;
+    size_t *first, *next; /* child lists; t->n = none */
+    char prefix[4096];
+    bool many_threads;
+    FILE *out;
+} tree;
+
+static size_t index_of(const vz_table *t, uint64_t id)
 {
-    const coro_inspect_slot *p = r->parent ? vz_table_find(t, r->parent) : NULL;
-    return p && p != r && p->id < r->id; /* ids grow: a creator is older */
+    size_t lo = 0, hi = t->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (t->rows[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < t->n && t->rows[lo].id == id ? lo : t->n;
 }
 
-static void node(const vz_table *t, const coro_inspect_slot *r, FILE *out, char *prefix,
-                 size_t plen, bool last, bool root, bool many_threads)
+static void node(tree *tr, size_t i, size_t plen, bool last, bool root)
 {
+    const vz_table *t = tr->t;
+    const coro_inspect_slot *r = &t->rows[i];
     char waits[160];
     vz_table_waits(t, r, waits, sizeof waits);
-    fprintf(out, "%s%s%s #%llu %s%s%s", prefix,
+    fprintf(tr->out, "%s%s%s #%llu %s%s%s", tr->prefix,
             root   ? ""
             : last ? "└─ "
                    : "├─ ",
             r->name, (unsigned long long)r->id, vz_table_state(r), waits[0] ? ": " : "", waits);
     const coro_inspect_slot *a = vz_table_awaiter(t, r);
     if (a && a->id == r->parent)
-        fputs(", awaited", out);
+        fputs(", awaited", tr->out);
     else if (a)
-        fprintf(out, ", awaited by %s (#%llu)", a->name, (unsigned long long)a->id);
-    if (root && r->parent) fprintf(out, " (created by #%llu, gone)", (unsigned long long)r->parent);
-    if (many_threads) fprintf(out, " [thread %u]", r->thread);
-    fputc('\n', out);
-    size_t add = root ? 0 : strlen(last ? "   " : "│  ");
-    if (plen + add + 1 > 4096) return; /* a chain that deep: shown flat no further */
-    memcpy(prefix + plen, root ? "" : last ? "   " : "│  ", add + 1);
-    const coro_inspect_slot *lastc = NULL;
-    for (size_t i = 0; i < t->n; i++)
-        if (t->rows[i].parent == r->id && has_parent(t, &t->rows[i])) lastc = &t->rows[i];
-    for (size_t i = 0; i < t->n; i++) {
-        const coro_inspect_slot *c = &t->rows[i];
-        if (c->parent == r->id && has_parent(t, c))
-            node(t, c, out, prefix, plen + add, c == lastc, false, many_threads);
+        fprintf(tr->out, ", awaited by %s (#%llu)", a->name, (unsigned long long)a->id);
+    if (root && r->parent)
+        fprintf(tr->out, " (created by #%llu, gone)", (unsigned long long)r->parent);
+    if (tr->many_threads) fprintf(tr->out, " [thread %u]", r->thread);
+    fputc('\n', tr->out);
+    const char *more = root ? "" : last ? "   " : "│  ";
+    size_t add = strlen(more);
+    if (plen + add + 1 > sizeof tr->prefix) { /* 800 levels deep: the rest are counted */
+        size_t n = 0;
+        for (size_t c = tr->first[i]; c < t->n; c = tr->next[c]) n++;
+        if (n) fprintf(tr->out, "%s   ... %zu more levels down\n", tr->prefix, n);
+        return;
     }
-    prefix[plen] = 0;
+    memcpy(tr->prefix + plen, more, add + 1);
+    for (size_t c = tr->first[i]; c < t->n; c = tr->next[c])
+        node(tr, c, plen + add, tr->next[c] >= t->n, false);
+    tr->prefix[plen] = 0;
 }
 
 static int do_pstree(vz_table *t, FILE *out)
 {
     qsort(t->rows, t->n, sizeof *t->rows, by_id);
     title(t, out);
-    char *prefix = malloc(4096);
-    if (!prefix) return VZ_BADINPUT;
-    prefix[0] = 0;
-    bool many = threads_in(t) > 1;
-    for (size_t i = 0; i < t->n; i++)
-        if (!has_parent(t, &t->rows[i])) node(t, &t->rows[i], out, prefix, 0, true, true, many);
-    free(prefix);
+    tree *tr = calloc(1, sizeof *tr);
+    size_t *lists = calloc(2 * t->n + 1, sizeof *lists);
+    if (!tr || !lists) {
+        free(tr);
+        free(lists);
+        return VZ_BADINPUT;
+    }
+    tr->t = t;
+    tr->out = out;
+    tr->first = lists;
+    tr->next = lists + t->n;
+    tr->many_threads = threads_in(t) > 1;
+    for (size_t i = 0; i < t->n; i++) tr->first[i] = tr->next[i] = t->n;
+    /* children in id order: link from the last, each at its list's head */
+    for (size_t i = t->n; i-- > 0;) {
+        size_t p = t->rows[i].parent ? index_of(t, t->rows[i].parent) : t->n;
+        if (p < i) {
+            tr->next[i] = tr->first[p];
+            tr->first[p] = i;
+        }
+    }
+    for (size_t i = 0; i < t->n; i++) {
+        size_t p = t->rows[i].parent ? index_of(t, t->rows[i].parent) : t->n;
+        if (p >= i) node(tr, i, 0, true, true);
+    }
+    free(lists);
+    free(tr);
     not_shown(t, out);
     return VZ_OK;
 }
