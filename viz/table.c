@@ -62,6 +62,14 @@ bool vz_table_alive(const vz_table *t)
     return !now || !t->h.start_ticks || now == t->h.start_ticks;
 }
 
+/* Terminated, and no control character can reach the terminal. */
+static void clean(char *s, size_t cap)
+{
+    s[cap - 1] = 0;
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f) *s = '?';
+}
+
 static int open_file(int pid, vz_table *t)
 {
     const char *dirs[] = {"/dev/shm", getenv("XDG_RUNTIME_DIR"), "/tmp"};
@@ -122,6 +130,7 @@ int vz_table_open(int pid, vz_table *t, const char *cmd)
         (t->map_size - sizeof *h) / sizeof(coro_inspect_slot) < h->capacity)
         return refuse(t, cmd, "is not a coroutine table (its sizes do not match)");
     t->h = *h;
+    clean(t->h.program, sizeof t->h.program);
     if (!vz_table_alive(t)) {
         fprintf(stderr,
                 "coroscope %s: pid %d has exited; %s is the table it left behind (it was killed): "
@@ -161,14 +170,6 @@ static bool copy_row(const coro_inspect_slot *src, coro_inspect_slot *dst, uint6
         if (now_ns() > *until) return false;
         sched_yield();
     }
-}
-
-/* Terminated, and no control character can reach the terminal. */
-static void clean(char *s, size_t cap)
-{
-    s[cap - 1] = 0;
-    for (; *s; s++)
-        if ((unsigned char)*s < 0x20 || *s == 0x7f) *s = '?';
 }
 
 int vz_table_read(vz_table *t)

@@ -273,7 +273,8 @@ static const int ending_signals[] = {SIGINT, SIGTERM, SIGHUP};
 
 /* The handler that was there (the tracer's, which completes the trace, or
  * the default action) runs first; the file goes only if the program then
- * dies of the signal, not when a handler of its own keeps it running. */
+ * dies of the signal, not when a handler of its own keeps it running, and
+ * never by a forked child's death. */
 static void on_ending(int sig)
 {
     int saved = errno;
@@ -286,8 +287,8 @@ static void on_ending(int sig)
     }
     struct sigaction now;
     sigset_t pending;
-    if (!sigaction(sig, NULL, &now) && now.sa_handler == SIG_DFL && !sigpending(&pending) &&
-        sigismember(&pending, sig))
+    if (getpid() == owner && !sigaction(sig, NULL, &now) && now.sa_handler == SIG_DFL &&
+        !sigpending(&pending) && sigismember(&pending, sig))
         unlink(path);
     errno = saved;
 }

@@ -2,10 +2,13 @@
  * inspect_child.c - programs for `coroscope ps`, `pstree` and `top` to look
  * into (tests/viz/inspect_test.sh), run with CORO_INSPECT=1.
  *
- *   inspect_child scene     one coroutine in each state, then the loop until
- *                           killed: boss awaits worker, which waits on a
- *                           channel; sleeper sleeps; lazy never started;
- *                           done finished; idler yielded
+ *   inspect_child scene [fork]  one coroutine in each state, then the loop
+ *                           until killed: boss awaits worker, which waits on
+ *                           a channel; sleeper sleeps; lazy never started;
+ *                           done finished; idler yielded. With fork, a child
+ *                           process resumes idler in its copy, says "child
+ *                           moved" and waits to be killed: it must neither
+ *                           publish nor touch its parent's table
  *   inspect_child threads STOP  8 coroutines yielding on 4 work-stealing
  *                           workers (under ThreadSanitizer in the tsan preset)
  *                           until the file STOP exists, then exits
@@ -62,7 +65,7 @@ static void *idle(void *arg)
     return NULL;
 }
 
-static int scene(void)
+static int scene(bool fork_child)
 {
     coro_ctx *ctx = coro_ctx_create("scene");
     jobs = coro_chan_create(sizeof(int), 0, "jobs");
@@ -75,7 +78,18 @@ static int scene(void)
     coro_t *idler = coro_create(idle, NULL, "idler");
     coro_resume(idler);
     coro_spawn(nothing, NULL, "announcer"); /* runs once the loop starts, then is freed */
-    fprintf(stderr, "ready\n");
+    if (fork_child) {
+        pid_t kid = fork();
+        if (kid == 0) {
+            coro_resume(idler); /* it finishes, in this copy only */
+            fprintf(stderr, "child moved\n");
+            pause();
+            _exit(0);
+        }
+        fprintf(stderr, "ready %d\n", (int)kid);
+    } else {
+        fprintf(stderr, "ready\n");
+    }
     return coro_ctx_run(ctx);
 }
 
@@ -102,8 +116,8 @@ static int threads(const char *stop_file)
 
 int main(int argc, char **argv)
 {
-    if (argc > 1 && !strcmp(argv[1], "scene")) return scene();
+    if (argc > 1 && !strcmp(argv[1], "scene")) return scene(argc > 2 && !strcmp(argv[2], "fork"));
     if (argc > 2 && !strcmp(argv[1], "threads")) return threads(argv[2]);
-    fprintf(stderr, "usage: inspect_child scene | threads STOP_FILE\n");
+    fprintf(stderr, "usage: inspect_child scene [fork] | threads STOP_FILE\n");
     return 2;
 }

@@ -150,6 +150,27 @@ threads) # 4 workers moving 8 coroutines while ps reads (TSan in the tsan preset
   [ $rc -eq 0 ] || fail "the program exited $rc: $(cat "$work/child.log")"
   gone "$srv"
   echo "$seen consistent readings of 4 threads" ;;
+fork) # a forked child neither publishes nor touches its parent's table, even as it dies
+  start_server "$work/child.log" '^ready \([0-9]*\)$' env CORO_INSPECT=1 "$child" scene fork ||
+    fail "child did not start"
+  kid=$port
+  trap 'kill "$srv" "$kid" 2>/dev/null' EXIT # the child too: it holds our output open
+  for i in $(seq 400); do grep -q '^child moved$' "$work/child.log" && break; sleep 0.05; done
+  grep -q '^child moved$' "$work/child.log" || fail "the forked child did not move: $(cat "$work/child.log")"
+  ps_until "$srv" ' suspended .* idler +yielded ' 1
+  "$cs" ps "$kid" > "$work/out" 2>&1; rc=$?
+  [ $rc -eq 2 ] && grep -qx "coroscope ps: no coroutine table for pid $kid: was it started with CORO_INSPECT=1?" \
+    "$work/out" || fail "the forked child: exit $rc: $(cat "$work/out")"
+  kill -TERM "$kid"
+  for i in $(seq 400); do # dead (a zombie: its parent is in its loop) or gone
+    st=$(awk '{print $3}' "/proc/$kid/stat" 2>/dev/null)
+    [ -z "$st" ] || [ "$st" = Z ] && break
+    sleep 0.05
+  done
+  "$cs" ps "$srv" > "$work/ps" || fail "the parent's table went with its child"
+  row ' suspended .* idler +yielded ' > /dev/null
+  kill -TERM "$srv"; gone "$srv"
+  echo "a forked child leaves its parent's table alone" ;;
 stale) # killed with SIGKILL: the table stays and ps says it is left over
   start_server "$work/child.log" "$ready" env CORO_INSPECT=1 "$child" scene || fail "child did not start"
   ps_until "$srv" ' sleeper ' 1
