@@ -6,9 +6,10 @@
  *                           until killed: boss awaits worker, which waits on
  *                           a channel; sleeper sleeps; lazy never started;
  *                           done finished; idler yielded. With fork, a child
- *                           process resumes idler in its copy, says "child
- *                           moved" and waits to be killed: it must neither
- *                           publish nor touch its parent's table
+ *                           process spawns changeling and destroys lazy in its
+ *                           copy, says "child moved" and waits to be killed:
+ *                           it must neither publish nor touch its parent's
+ *                           table
  *   inspect_child threads STOP  8 coroutines yielding on 4 work-stealing
  *                           workers (under ThreadSanitizer in the tsan preset)
  *                           until the file STOP exists, then exits
@@ -72,7 +73,7 @@ static int scene(bool fork_child)
     if (!ctx || !jobs) return 1;
     coro_spawn(boss, NULL, "boss");
     coro_spawn(sleeper, NULL, "sleeper");
-    coro_create(nothing, NULL, "lazy");
+    coro_t *lazy = coro_create(nothing, NULL, "lazy");
     coro_t *done = coro_create(nothing, NULL, "done");
     coro_resume(done);
     coro_t *idler = coro_create(idle, NULL, "idler");
@@ -81,7 +82,10 @@ static int scene(bool fork_child)
     if (fork_child) {
         pid_t kid = fork();
         if (kid == 0) {
-            coro_resume(idler); /* it finishes, in this copy only */
+            /* Changes in its copy only, none a switch (ThreadSanitizer's
+             * fibers do not survive a fork): a new coroutine, lazy gone. */
+            coro_spawn(nothing, NULL, "changeling");
+            coro_destroy(lazy);
             fprintf(stderr, "child moved\n");
             pause();
             _exit(0);

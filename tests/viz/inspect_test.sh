@@ -157,7 +157,9 @@ fork) # a forked child neither publishes nor touches its parent's table, even as
   trap 'kill "$srv" "$kid" 2>/dev/null' EXIT # the child too: it holds our output open
   for i in $(seq 400); do grep -q '^child moved$' "$work/child.log" && break; sleep 0.05; done
   grep -q '^child moved$' "$work/child.log" || fail "the forked child did not move: $(cat "$work/child.log")"
-  ps_until "$srv" ' suspended .* idler +yielded ' 1
+  ps_until "$srv" ' sleeper ' 1
+  row ' created .* lazy +not started ' > /dev/null
+  ! grep -q changeling "$work/ps" || fail "the forked child published: $(cat "$work/ps")"
   "$cs" ps "$kid" > "$work/out" 2>&1; rc=$?
   [ $rc -eq 2 ] && grep -qx "coroscope ps: no coroutine table for pid $kid: was it started with CORO_INSPECT=1?" \
     "$work/out" || fail "the forked child: exit $rc: $(cat "$work/out")"
@@ -168,7 +170,7 @@ fork) # a forked child neither publishes nor touches its parent's table, even as
     sleep 0.05
   done
   "$cs" ps "$srv" > "$work/ps" || fail "the parent's table went with its child"
-  row ' suspended .* idler +yielded ' > /dev/null
+  row ' created .* lazy +not started ' > /dev/null
   kill -TERM "$srv"; gone "$srv"
   echo "a forked child leaves its parent's table alone" ;;
 stale) # killed with SIGKILL: the table stays and ps says it is left over
