@@ -15,6 +15,7 @@
  * program; a program killed otherwise leaves it, and `coroscope ps` tells a
  * table left behind from a live one by the process's start time.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -323,6 +324,37 @@ static uint64_t start_ticks(void)
     return p ? strtoull(p + 1, NULL, 10) : 0;
 }
 
+/* Tables left behind in dir by programs that are gone (SIGKILL and crashes
+ * leave them: no handler runs), once they are a minute old, so that a
+ * machine that runs inspected programs does not fill /dev/shm with them;
+ * the minute leaves `coroscope ps` time to say what happened. */
+static void sweep(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return;
+    time_t now = time(NULL);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        char *end;
+        if (strncmp(e->d_name, "coroscope-", 10)) continue;
+        long pid = strtol(e->d_name + 10, &end, 10);
+        if (*end || pid <= 0 || pid == owner || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue;
+        struct stat st;
+        char magic[sizeof hdr->magic];
+        if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) || !S_ISREG(st.st_mode) ||
+            st.st_uid != getuid() || now - st.st_mtime < 60)
+            continue;
+        int fd = openat(dirfd(d), e->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0) continue;
+        bool ours = read(fd, magic, sizeof magic) == (ssize_t)sizeof magic &&
+                    !memcmp(magic, CORO_INSPECT_MAGIC, sizeof magic);
+        close(fd);
+        if (ours) unlinkat(dirfd(d), e->d_name, 0);
+    }
+    closedir(d);
+}
+
 static int make_file(size_t size)
 {
     const char *dirs[] = {"/dev/shm", getenv("XDG_RUNTIME_DIR"), "/tmp"};
@@ -335,7 +367,10 @@ static int make_file(size_t size)
             err = errno;
             continue;
         }
-        if (ftruncate(fd, (off_t)size) == 0) return fd;
+        if (ftruncate(fd, (off_t)size) == 0) {
+            sweep(dirs[i]);
+            return fd;
+        }
         err = errno;
         close(fd);
         unlink(path);

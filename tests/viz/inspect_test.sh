@@ -182,7 +182,22 @@ stale) # killed with SIGKILL: the table stays and ps says it is left over
   [ $rc -eq 2 ] || fail "exit $rc, want 2: $(cat "$work/out")"
   grep -qE "^coroscope ps: pid $srv has exited; .*/coroscope-$srv is the table it left behind \(it was killed\): remove it$" \
     "$work/out" || fail "$(cat "$work/out")"
-  echo "a table left behind is named" ;;
+  # Tables of programs gone for a minute go when the next program starts
+  # its own; a younger one stays, and so does a file that is not a table.
+  dir=/dev/shm; [ -d "$dir" ] || dir=${XDG_RUNTIME_DIR:-/tmp}
+  gone_pid=$(( $(cat /proc/sys/kernel/pid_max) - 7 ))
+  kill -0 "$gone_pid" 2>/dev/null && fail "pid $gone_pid exists"
+  printf 'CORO-TAB' > "$dir/coroscope-$gone_pid"
+  touch -d '2 minutes ago' "$dir/coroscope-$gone_pid"
+  printf 'CORO-TAB' > "$dir/coroscope-$((gone_pid + 1))"
+  printf 'not ours' > "$dir/coroscope-$((gone_pid + 2))"
+  touch -d '2 minutes ago' "$dir/coroscope-$((gone_pid + 2))"
+  trap 'kill "$srv" 2>/dev/null; rm -f "$dir/coroscope-$gone_pid" "$dir/coroscope-$((gone_pid + 1))" "$dir/coroscope-$((gone_pid + 2))"' EXIT
+  CORO_INSPECT=1 "$child" bad-usage 2> /dev/null
+  [ ! -e "$dir/coroscope-$gone_pid" ] || fail "a table left a minute ago stays"
+  [ -e "$dir/coroscope-$((gone_pid + 1))" ] || fail "a table left just now was removed"
+  [ -e "$dir/coroscope-$((gone_pid + 2))" ] || fail "a file that is not a table was removed"
+  echo "a table left behind is named, and swept a minute later" ;;
 no_table) # a live process without a table, a pid without a process, bad arguments
   sleep 30 & pid=$!
   "$cs" ps $pid > "$work/out" 2>&1; rc=$?
