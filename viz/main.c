@@ -67,7 +67,8 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: coroscope VIEW [OPTIONS] TRACE\n"
                "       coroscope run [-d DIR] -- PROGRAM [ARGS...]\n"
-               "       coroscope tutorial list | run N | check N PREDICTION\n\n"
+               "       coroscope tutorial list | run N | check N PREDICTION\n"
+               "       coroscope ps | pstree | top PID\n\n"
                "Turns a coroscope trace (JSON Lines or binary .ctr, see docs/trace-format.md)\n"
                "into diagrams and readable logs.\n\nviews:\n");
     for (size_t i = 0; i < NVIEWS; i++) fprintf(f, "  %-8s %s\n", views[i].name, views[i].summary);
@@ -76,6 +77,9 @@ static void usage(FILE *f)
     fprintf(f, "  %-8s %s\n", "tutorial",
             "the course: list its chapters, run one, check a prediction");
     fprintf(f, "  %-8s %s\n", "convert", "a binary trace (.ctr) to JSON Lines, or back");
+    fprintf(f, "  %-8s %s\n", "ps", "the coroutines of a running program (CORO_INSPECT=1)");
+    fprintf(f, "  %-8s %s\n", "pstree", "the same as a tree: who created and awaits whom");
+    fprintf(f, "  %-8s %s\n", "top", "the same, refreshed, the longest waiting first");
     fprintf(
         f,
         "\ncommon options:\n"
@@ -117,6 +121,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "run")) return run_program(argc - 2, argv + 2);
     if (!strcmp(argv[1], "convert")) return vz_convert(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "ps") || !strcmp(argv[1], "pstree") || !strcmp(argv[1], "top"))
+        return vz_inspect(argv[1], argc - 2, argv + 2); /* a live program, not a trace */
     if (!strcmp(argv[1], "tutorial")) {
         bool html = false;
         for (size_t i = 0; i < NVIEWS; i++) html |= !strcmp(views[i].name, "html");

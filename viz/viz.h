@@ -49,6 +49,8 @@ bool vz_is_binary(const char *path);
 int vz_read_bin(const char *path, vz_trace *t, bool progress);
 /* `coroscope convert IN OUT` (convert.c); argv after the command name. */
 int vz_convert(int argc, char **argv);
+/* `coroscope ps|pstree|top PID` (view_ps.c): cmd is which. */
+int vz_inspect(const char *cmd, int argc, char **argv);
 /* "the run did not end cleanly: last event N" when the end record is missing. */
 void vz_report_ending(const vz_trace *t, FILE *f);
 

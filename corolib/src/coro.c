@@ -37,7 +37,7 @@ static pthread_once_t exit_once = PTHREAD_ONCE_INIT;
 /* A thread that used coroutines gives its pooled stacks back when it ends. */
 static void thread_exit(void *arg)
 {
-    (void)arg;
+    coro__inspect_free(&((coro__thread *)arg)->main);
     coro_stack_pool_drain();
     coro__overflow_thread_fini();
 }
@@ -107,6 +107,7 @@ const char *coro_last_error(void)
 
 static void trace_create(coro_t *co, coro_t *by, const char *file, int line)
 {
+    if (CORO__INSPECT_ON()) coro__inspect_created(co, by);
     if (!CORO_TRACE_ON()) return;
     coro_trace_ev ev = {.kind = CORO_EV_CREATE, .file = file, .line = line};
     coro__ev_co(&ev, co);
@@ -214,7 +215,8 @@ static inline __attribute__((always_inline)) void transfer(coro__thread *t, coro
                                                            const char *file, int line)
 {
     if (CORO_TRACE_ON() && cause) trace_resume(from, to, cause, by, w, file, line);
-    coro__move(to, CORO_RUNNING, CORO__BLOCK_NONE);
+    coro__move_before_transfer(to, CORO_RUNNING, CORO__BLOCK_NONE);
+    if (CORO__INSPECT_ON()) coro__inspect_transfer(from, to); /* before current changes */
     t->current = to;
 #if defined(CORO_ASAN)
     asan_before(t, from, to);
@@ -257,7 +259,7 @@ static void finish(coro_t *co, void *result)
 {
     coro__thread *t = &coro__t;
     co->result = result;
-    coro__move(co, CORO_DEAD, CORO__BLOCK_NONE);
+    coro__move_before_transfer(co, CORO_DEAD, CORO__BLOCK_NONE);
     coro_t *next;
     const char *cause;
     if (co->awaiter) {
@@ -290,6 +292,7 @@ static void finish(coro_t *co, void *result)
 static void free_coro(coro_t *co)
 {
     co->handle = NULL; /* a handle kept past this point no longer matches */
+    if (co->irow) coro__inspect_free(co);
 #if defined(CORO_TSAN)
     if (co->tsan_fiber) __tsan_destroy_fiber(co->tsan_fiber);
 #endif
@@ -465,7 +468,7 @@ static __attribute__((noinline)) int resume_checked(const char *file, int line, 
     const char *cause = co->state == CORO_CREATED ? "start" : "resume";
     co->resumer = self;
     co->scheduled = false;
-    coro__move(self, CORO_SUSPENDED, CORO__BLOCK_RESUMING);
+    coro__move_before_transfer(self, CORO_SUSPENDED, CORO__BLOCK_RESUMING);
     transfer(t, self, co, cause, self->named.id, NULL, file, line);
     return 0;
 }
@@ -518,7 +521,7 @@ static __attribute__((noinline)) void requeue(coro__thread *t, coro_t *self, con
     if (self->ws) {
         /* queued by the worker once we are off this stack (ws.c) */
         self->wake = (coro__wakeinfo){.cause = "ready", .by = self->named.id};
-        coro__move(self, CORO_READY, CORO__BLOCK_NONE);
+        coro__move_before_transfer(self, CORO_READY, CORO__BLOCK_NONE);
         t->ws_pending = self;
     } else {
         coro__wakeinfo w = {.cause = "ready", .by = self->named.id};
@@ -537,7 +540,7 @@ static __attribute__((noinline)) void yield_checked(const char *file, int line)
         return;
     }
     if (CORO_TRACE_ON()) trace_yield(self, file, line);
-    coro__move(self, CORO_SUSPENDED, CORO__BLOCK_NONE);
+    coro__move_before_transfer(self, CORO_SUSPENDED, CORO__BLOCK_NONE);
     if (self->scheduled) requeue(t, self, file, line);
     leave(t, self, "return");
 }
@@ -560,7 +563,7 @@ void coro_yield_at(const char *file, int line)
 void coro__park(coro__thread *t, coro_t *self, coro__wait *w)
 {
     (void)w;
-    coro__move(self, CORO_SUSPENDED, CORO__BLOCK_EVENT);
+    coro__move_before_transfer(self, CORO_SUSPENDED, CORO__BLOCK_EVENT);
     leave(t, self, "return");
 }
 
@@ -583,12 +586,12 @@ static int await_from_main(coro__thread *t, coro_t *self, coro_t *child, const c
              * child (or below) requeues it. */
             child->resumer = self;
             child->scheduled = true;
-            coro__move(self, CORO_SUSPENDED, CORO__BLOCK_AWAIT);
+            coro__move_before_transfer(self, CORO_SUSPENDED, CORO__BLOCK_AWAIT);
             transfer(t, self, child, "start", self->named.id, NULL, file, line);
         } else if (child->state == CORO_SUSPENDED && child->block == CORO__BLOCK_NONE) {
             /* It yielded to us: keep it going. */
             child->resumer = self;
-            coro__move(self, CORO_SUSPENDED, CORO__BLOCK_AWAIT);
+            coro__move_before_transfer(self, CORO_SUSPENDED, CORO__BLOCK_AWAIT);
             transfer(t, self, child, "resume", self->named.id, NULL, file, line);
         } else if (t->rq_head) {
             coro__run_ready(coro__rq_pop(t));
@@ -609,7 +612,7 @@ static int await_from_main(coro__thread *t, coro_t *self, coro_t *child, const c
 static void await_from_coro(coro__thread *t, coro_t *self, coro_t *child, const char *file,
                             int line)
 {
-    coro__move(self, CORO_SUSPENDED, CORO__BLOCK_AWAIT);
+    coro__move_before_transfer(self, CORO_SUSPENDED, CORO__BLOCK_AWAIT);
     if (child->state == CORO_CREATED) {
         child->resumer = self->resumer;
         child->scheduled = self->scheduled;
@@ -752,6 +755,7 @@ int coro_rename_at(const char *file, int line, coro_t *h, const char *fmt, ...)
     int rc = coro_named_vrename(&co->named, fmt, ap);
     va_end(ap);
     if (rc) return coro__fail(file, line, -rc, "coro_rename: no memory for the new name");
+    co->irenamed = true; /* its row in the inspection table, at its next change */
     if (CORO_TRACE_ON()) {
         coro_trace_ev ev = {.kind = CORO_EV_RENAME, .detail = old, .file = file, .line = line};
         coro__ev_co(&ev, co);

@@ -129,6 +129,8 @@ struct coro {
     int saved_errno;       /* errno travels with a coroutine that migrates */
     void *asan_fake_stack; /* AddressSanitizer's per-fiber bookkeeping */
     void *tsan_fiber;      /* ThreadSanitizer's fiber handle */
+    uint32_t irow;         /* its row in the inspection table + 1 (inspect.c), or 0 */
+    bool irenamed;         /* renamed since its row was written */
 };
 
 /* Per-thread runtime state. */
@@ -253,17 +255,38 @@ static const unsigned coro__legal[5] = {[CORO_CREATED] = CORO__LEGAL_FROM(CORO_C
                                         [CORO_SUSPENDED] = CORO__LEGAL_FROM(CORO_SUSPENDED),
                                         [CORO_DEAD] = CORO__LEGAL_FROM(CORO_DEAD)};
 
-static inline __attribute__((always_inline)) void coro__move(coro_t *co, coro_state to,
-                                                             coro__block block)
+/* ---- inspect.c: the table `coroscope ps PID` reads ---- */
+extern int coro__inspect_on; /* set once, before main(), by CORO_INSPECT=1 or tracing */
+#define CORO__INSPECT_ON()                                                                         \
+    __builtin_expect(__atomic_load_n(&coro__inspect_on, __ATOMIC_RELAXED) != 0, 0)
+void coro__inspect_start(void);
+void coro__inspect_created(coro_t *co, const coro_t *by);
+void coro__inspect_move(coro_t *co) __attribute__((cold));
+void coro__inspect_transfer(coro_t *from, coro_t *to) __attribute__((cold));
+void coro__inspect_free(coro_t *co);
+
+/* A move that the transfer following it publishes (transfer() publishes
+ * both its parties with one test of the flag): the hot paths use it, so
+ * that a resume+yield round trip tests the flag twice, not four times. */
+static inline __attribute__((always_inline)) void
+coro__move_before_transfer(coro_t *co, coro_state to, coro__block block)
 {
     CORO__ASSERT((unsigned)co->state < 5 && (coro__legal[co->state] & CORO__BIT(to)));
     co->state = to;
     co->block = block;
 }
 
-/* The same move where the caller knows the state it leaves (the running
- * coroutine suspending): the move is checked against the machine when
- * compiled, and the state at run time with one compare. */
+/* Every other move is published in the table here, when inspection is on. */
+static inline __attribute__((always_inline)) void coro__move(coro_t *co, coro_state to,
+                                                             coro__block block)
+{
+    coro__move_before_transfer(co, to, block);
+    if (CORO__INSPECT_ON()) coro__inspect_move(co);
+}
+
+/* A move before a transfer where the caller knows the state it leaves (the
+ * running coroutine suspending): the move is checked against the machine
+ * when compiled, and the state at run time with one compare. */
 #define coro__move_from(co, from, to, blk)                                                         \
     do {                                                                                           \
         _Static_assert(CORO__LEGAL_FROM(from) & CORO__BIT(to), "not a move of the machine");       \

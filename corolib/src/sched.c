@@ -85,7 +85,7 @@ void coro__run_ready(coro_t *co)
     coro_t *self = t->current;
     co->resumer = self;
     co->scheduled = true;
-    coro__move(self, CORO_SUSPENDED, CORO__BLOCK_RESUMING);
+    coro__move_before_transfer(self, CORO_SUSPENDED, CORO__BLOCK_RESUMING);
     coro__transfer(t, self, co, co->wake.cause, co->wake.by, &co->wake, NULL, 0);
 }
 

@@ -1,11 +1,12 @@
 /*
  * env.c - switching tracing on from the environment (CORO_TRACE, CORO_LOG,
- * CORO_TRACE_CLOCK), before main() runs.
+ * CORO_TRACE_CLOCK) and the coroutine table (CORO_INSPECT), before main() runs.
  *
  * A file of its own so that the tools of this project (the coroscope viewer)
  * link the tracer without it: a viewer reading run.jsonl must never open
  * run.jsonl for writing because CORO_TRACE=run.jsonl is exported.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,9 @@
 #include "coro/trace.h"
 
 void coro__trace_from_environment(void);
+/* corolib's coroutine table (inspect.c); absent when the tracer is linked
+ * without the runtime. */
+void coro__inspect_start(void) __attribute__((weak));
 
 /* Tracing switched on from the environment, before main() runs. */
 __attribute__((constructor)) void coro__trace_from_environment(void)
@@ -41,4 +45,10 @@ __attribute__((constructor)) void coro__trace_from_environment(void)
             fprintf(stderr, "coroscope: cannot write the log to CORO_LOG=%s: %s\n", l,
                     strerror(-rc));
     }
+    /* The table `coroscope ps PID` reads: with CORO_INSPECT=1, or whenever
+     * the run is traced (CORO_INSPECT=0 keeps it off). After the trace is
+     * open, so that the tracer's signal endings run first. */
+    const char *i = getenv("CORO_INSPECT");
+    bool inspect = i && *i ? strcmp(i, "0") != 0 : (t && *t) || (l && *l);
+    if (inspect && coro__inspect_start) coro__inspect_start();
 }
