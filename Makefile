@@ -61,6 +61,7 @@ bench:
 	taskset -c 1 build/release/bench/trace/bench_trace
 	build/release/bench/trace/bench_trace emit 2000000 build/release/bench-read.ctr
 	taskset -c 1 build/release/bench/trace/bench_trace_read build/release/bench-read.ctr
+	bash bench/trace/echo.sh build/release
 
 format:
 	git ls-files '*.c' '*.h' | xargs clang-format -i
