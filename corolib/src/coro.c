@@ -136,6 +136,7 @@ static void trace_resume(coro_t *from, coro_t *to, const char *cause, uint64_t b
         ev.events = w->events;
         ev.wait = w->wait;
         ev.value = w->value;
+        ev.reason = w->call;
         ev.has |= w->has;
     }
     coro_trace_emit(&ev);
