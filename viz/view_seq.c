@@ -152,6 +152,24 @@ static const char *wake_object_kind(const coro_trace_ev *ev)
     return NULL;
 }
 
+/* An io_uring call's result in words, by its call (the event's reason), as
+ * the log says it: "4 bytes", "new fd 9", "connected", "error -104". */
+static void call_result(const coro_trace_ev *ev, char *buf, size_t n)
+{
+    const char *op = ev->reason ? ev->reason : "";
+    long long v = (long long)ev->value;
+    if (v < 0)
+        snprintf(buf, n, "error %lld", v);
+    else if (!strcmp(op, "recv") || !strcmp(op, "send"))
+        snprintf(buf, n, "%lld bytes", v);
+    else if (!strcmp(op, "accept"))
+        snprintf(buf, n, "new fd %lld", v);
+    else if (!strcmp(op, "connect"))
+        snprintf(buf, n, "connected");
+    else
+        snprintf(buf, n, "%lld", v);
+}
+
 /* Draws event ev at row; returns false when the event has no row. */
 static bool draw(seq *s, const vz_model *m, const coro_trace_ev *ev, int row, bool logical)
 {
@@ -165,10 +183,12 @@ static bool draw(seq *s, const vz_model *m, const coro_trace_ev *ev, int row, bo
             size_t from = lane_of(s, ev->from.id, ev->from.name);
             if (ev->cause && !strcmp(ev->cause, "io") && (ev->has & CORO_EVH_FD))
                 snprintf(label, sizeof label, "%llu: fd %d ready", n, ev->fd);
-            else if (ev->cause && !strcmp(ev->cause, "complete"))
-                snprintf(label, sizeof label, "%llu: op %llu completed (%lld)", n,
-                         (unsigned long long)ev->wait, (long long)ev->value);
-            else
+            else if (ev->cause && !strcmp(ev->cause, "complete")) {
+                char res[48];
+                call_result(ev, res, sizeof res);
+                snprintf(label, sizeof label, "%llu: op %llu completed (%s)", n,
+                         (unsigned long long)ev->wait, res);
+            } else
                 snprintf(label, sizeof label, "%llu: %s", n, vz_cause_word(ev->cause));
             arrow(s, from, to, row, label,
                   ev->cause && !strcmp(ev->cause, "continuation") ? "color=\"#b06000\", style=bold"
@@ -243,7 +263,10 @@ static bool draw(seq *s, const vz_model *m, const coro_trace_ev *ev, int row, bo
         size_t from = lane_of(s, ev->co.id, ev->co.name);
         size_t to = lane_of(s, ev->obj.id, ev->obj.name);
         snprintf(label, sizeof label, "%llu: submits %s (op %llu)", n,
-                 ev->detail ? ev->detail : "a call", (unsigned long long)ev->wait);
+                 ev->reason   ? ev->reason
+                 : ev->detail ? ev->detail
+                              : "a call",
+                 (unsigned long long)ev->wait);
         arrow(s, from, to, row, label, "color=\"#2040a0\", style=dashed");
         return true;
     }
@@ -252,8 +275,10 @@ static bool draw(seq *s, const vz_model *m, const coro_trace_ev *ev, int row, bo
         uint64_t run = *per_thread(s, &s->running, ev->thread);
         size_t to = lane_of(s, ev->co.id, ev->co.name);
         size_t from = lp ? lp - 1 : run ? run - 1 : to;
-        snprintf(label, sizeof label, "%llu: op %llu done: %lld", n, (unsigned long long)ev->wait,
-                 (long long)ev->value);
+        char res[48];
+        call_result(ev, res, sizeof res);
+        snprintf(label, sizeof label, "%llu: op %llu %s done: %s", n, (unsigned long long)ev->wait,
+                 ev->reason ? ev->reason : "call", res);
         arrow(s, from, to, row, label, "color=\"#2040a0\", style=dotted");
         return true;
     }

@@ -3,7 +3,7 @@
 # (CORO_IO_BACKEND), against a plain epoll server (the limit) and a libuv
 # server, driven by the same client (examples/echo-client) in one run, on
 # loopback. Each server is pinned to CPU 1, the client to CPU 0.
-# Prints requests/s (median of 3) and the ratios ours/theirs.
+# Prints requests/s (median of 3) and the ratios of each of ours to the others.
 #   bench/echo/run.sh BUILD_DIR
 set -euo pipefail
 build=${1:-build/release}
@@ -31,8 +31,8 @@ if [ -x "$build/bench/echo/uv_echo" ]; then
   start_server libuv "$dir" "$build/bench/echo/uv_echo" 0; p_uv=$port; have_uv=1
 fi
 
-printf '%-22s %10s %10s %10s %10s %10s %10s %11s\n' "conns x msgs x bytes" "ours" "ours-uring" "epoll" "libuv" \
-  "ours/epoll" "ours/libuv" "uring/ours"
+printf '%-22s %10s %10s %10s %10s %10s %10s %11s %11s %11s\n' "conns x msgs x bytes" "ours" "ours-uring" \
+  "epoll" "libuv" "ours/epoll" "ours/libuv" "uring/ours" "uring/epoll" "uring/libuv"
 for c in "${cases[@]}"; do
   set -- $c
   ours=$(run_client $p_ours "$1" "$2" "$3")
@@ -41,8 +41,8 @@ for c in "${cases[@]}"; do
   uv=0
   [ $have_uv = 1 ] && uv=$(run_client $p_uv "$1" "$2" "$3")
   awk -v c="$1 x $2 x $3" -v o="$ours" -v r="$ur" -v e="$ep" -v u="$uv" 'BEGIN {
-    printf "%-22s %10d %10d %10d %10d %10.2f %10s %11.2f\n", c, o, r, e, u, o / e,
-      (u > 0 ? sprintf("%.2f", o / u) : "-"), r / o }'
+    printf "%-22s %10d %10d %10d %10d %10.2f %10s %11.2f %11.2f %11s\n", c, o, r, e, u, o / e,
+      (u > 0 ? sprintf("%.2f", o / u) : "-"), r / o, r / e, (u > 0 ? sprintf("%.2f", r / u) : "-") }'
 done
 echo "(requests/s, median of 3; ours = echo-server on epoll, ours-uring = the same program with"
 echo " CORO_IO_BACKEND=io_uring; ratio > 1: the first named is faster)"

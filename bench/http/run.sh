@@ -2,7 +2,7 @@
 # HTTP benchmark: examples/http-hello against nginx (Debian nginx-light or
 # nginx, one worker, the same 13-byte body) under wrk on loopback, in one
 # run. Each server is pinned to CPU 1 and wrk to CPU 0. Prints requests/s
-# (median of 3 runs of 3 s) and the ratio ours/nginx.
+# (median of 3 runs of 3 s) and the ratios: each backend of ours to nginx, io_uring to epoll.
 #   bench/http/run.sh BUILD_DIR
 set -euo pipefail
 build=${1:-build/release}
@@ -59,7 +59,7 @@ ours=$(rps "http://127.0.0.1:$p_ours/")
 uring=$(rps "http://127.0.0.1:$p_uring/")
 theirs=$(rps "http://127.0.0.1:$p_nginx/")
 awk -v o="$ours" -v r="$uring" -v n="$theirs" 'BEGIN {
-  printf "%-22s %14s\n%-22s %14.0f\n%-22s %14.0f\n%-22s %14.0f\n%-22s %14.2f\n%-22s %14.2f\n",
+  printf "%-22s %14s\n%-22s %14.0f\n%-22s %14.0f\n%-22s %14.0f\n%-22s %14.2f\n%-22s %14.2f\n%-22s %14.2f\n",
     "server", "requests/s", "http-hello (epoll)", o, "http-hello (io_uring)", r, "nginx", n,
-    "ours/nginx", o / n, "ours io_uring/nginx", r / n }'
+    "ours/nginx", o / n, "ours io_uring/nginx", r / n, "io_uring/epoll (ours)", r / o }'
 echo "(wrk -t1 -c50 -d3s, median of 3; one nginx worker)"

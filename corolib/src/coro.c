@@ -143,6 +143,7 @@ static __attribute__((noinline)) void trace_resume(coro_t *from, coro_t *to, con
         ev.events = w->events;
         ev.wait = w->wait;
         ev.value = w->value;
+        ev.reason = w->call;
         ev.has |= w->has;
     }
     coro_trace_emit(&ev);

@@ -44,6 +44,7 @@ typedef enum coro__block {
 typedef struct coro__wake {
     const char *cause;  /* "start", "ready", "io", "timer", "post", "wake" */
     const char *detail; /* on the wake event: the wait's result in words */
+    const char *call;   /* an io_uring operation it ends ("recv"): the events' reason */
     uint64_t by;        /* id of the waker (0 = the loop itself) */
     coro_trace_ref obj;
     int fd;

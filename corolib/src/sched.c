@@ -69,6 +69,7 @@ void coro__wake(coro_t *co, const coro__wakeinfo *w, const char *file, int line)
         ev.wait = w->wait;
         ev.value = w->value;
         ev.detail = w->detail;
+        ev.reason = w->call;
         ev.has |= w->has;
         coro_trace_emit(&ev);
     }

@@ -98,6 +98,10 @@ int main(void)
 
     socketpair(AF_UNIX, SOCK_STREAM, 0, pair);
     coro_ctx *ctx = coro_ctx_create("loop");
+    /* hooks.semantics_uring must not pass on an epoll fallback. */
+    const char *asked = getenv("CORO_IO_BACKEND");
+    CHECK(ctx && !strcmp(coro_ctx_backend(ctx), asked && *asked ? asked : "epoll"),
+          "the loop runs on the backend CORO_IO_BACKEND asks for (epoll by default)");
     coro_spawn(blocking_reader, NULL, "reader");
     coro_spawn(writer_later, NULL, "writer");
     coro_spawn(nonblocking_user, NULL, "nonblocking");

@@ -24,6 +24,14 @@ hooked)
   k=$(sed -n 's/.*at most \([0-9]*\) at once/\1/p' "$work/out")
   [ "$k" -ge 100 ] || fail "with the hook only $k connections were served at once"
   grep -q '"reason":"hook","detail":"hook:read fd=' "$work/trace.jsonl" || fail "no hook suspends in the trace"
+  # An io_uring run that fell back to epoll must not pass: its loop waits
+  # are io_uring's (reason io_uring), and only then.
+  uring_waits=$(grep -c '"kind":"epoll_wait".*"reason":"io_uring"' "$work/trace.jsonl")
+  if [ "${CORO_IO_BACKEND:-}" = io_uring ]; then
+    [ "$uring_waits" -gt 0 ] || fail "CORO_IO_BACKEND=io_uring, but the loop never waited in io_uring"
+  else
+    [ "$uring_waits" = 0 ] || fail "the loop waited in io_uring on the default (epoll) backend"
+  fi
   echo "hooked: 500 connections, at most $k at once, on one thread" ;;
 unhooked)
   start 20 ""

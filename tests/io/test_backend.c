@@ -24,6 +24,8 @@
 #include "coro/coro.h"
 #include "coro/io.h"
 
+#include "../lib/backend_asked.h"
+
 static const char *backend_of(coro_io_backend b)
 {
     coro_ctx_options o = {.backend = b};
@@ -38,6 +40,8 @@ static const char *backend_of(coro_io_backend b)
 static void test_options_and_environment_choose(void **state)
 {
     (void)state;
+    /* Put back what ctest set: the tests after this one run on it. */
+    char *was = getenv("CORO_IO_BACKEND") ? strdup(getenv("CORO_IO_BACKEND")) : NULL;
     assert_string_equal(backend_of(CORO_IO_EPOLL), "epoll");
 #if CORO_HAVE_URING
     assert_string_equal(backend_of(CORO_IO_URING), "io_uring");
@@ -48,6 +52,9 @@ static void test_options_and_environment_choose(void **state)
     assert_string_equal(backend_of(CORO_IO_DEFAULT), "epoll");
     unsetenv("CORO_IO_BACKEND");
     assert_string_equal(backend_of(CORO_IO_DEFAULT), "epoll");
+    if (was) setenv("CORO_IO_BACKEND", was, 1);
+    free(was);
+    assert_string_equal(backend_of(CORO_IO_DEFAULT), backend_asked());
 }
 
 /* One echo through the context, to show the fallback context works. */
@@ -130,6 +137,7 @@ static void test_refused_io_uring_falls_back_to_epoll(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_contexts_get_the_backend_asked_for),
         cmocka_unit_test(test_options_and_environment_choose),
         cmocka_unit_test(test_refused_io_uring_falls_back_to_epoll),
     };

@@ -26,6 +26,8 @@
 #include "coro/coro.h"
 #include "coro/io.h"
 
+#include "../lib/backend_asked.h"
+
 /* Thread-local: the threads test runs a context on each of two threads. */
 
 /* A deadline for one step of an echo: generous, because ThreadSanitizer
@@ -743,6 +745,7 @@ static void test_one_context_per_thread(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_contexts_get_the_backend_asked_for),
         cmocka_unit_test_setup_teardown(test_echo_ipv4, setup, teardown),
         cmocka_unit_test_setup_teardown(test_echo_ipv6, setup, teardown),
         cmocka_unit_test_setup_teardown(test_echo_unix, setup, teardown),

@@ -27,6 +27,8 @@
 
 #include "coro/coro.h"
 #include "coro/io.h"
+
+#include "../lib/backend_asked.h"
 #include "coro/trace.h"
 
 /* ---- EMFILE: no spinning, and serving again once descriptors free up ---- */
@@ -316,6 +318,7 @@ static void test_trace_shows_dispatch_to_resume_causality(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_contexts_get_the_backend_asked_for),
         cmocka_unit_test(test_accept_under_emfile_recovers_without_spinning),
         cmocka_unit_test(test_socat_talks_to_our_server),
         cmocka_unit_test(test_trace_shows_dispatch_to_resume_causality),

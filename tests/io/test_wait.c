@@ -24,6 +24,8 @@
 
 #include "coro/coro.h"
 #include "coro/io.h"
+
+#include "../lib/backend_asked.h"
 #include "coro/sync.h"
 #include "coro/trace.h"
 
@@ -435,6 +437,7 @@ static void test_wait_path_formats_nothing_untraced(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_contexts_get_the_backend_asked_for),
         cmocka_unit_test(test_wait_fd_returns_while_ready),
         cmocka_unit_test(test_destroy_cancels_waits_and_closes_sockets),
         cmocka_unit_test(test_cancel_ends_io_and_sync_waits),

@@ -35,8 +35,8 @@ http) # a small but real HTTP/1.1 server: bodies, versions, keep-alive, deadline
   # Two servers: default deadlines (10 s header, 60 s idle), so that every
   # close seen within talk's 5 s is the server applying a rule, not a
   # deadline; and short ones (500 ms, 800 ms) for the deadlines themselves.
-  start_server "$work/server.log" "$listening" "$build/examples/http-hello" --port 0 ||
-    fail "server did not start"
+  start_server "$work/server.log" "$listening" \
+    env CORO_TRACE="$work/http.jsonl" "$build/examples/http-hello" --port 0 || fail "server did not start"
   srv_rules=$srv port_rules=$port
   start_server "$work/server2.log" "$listening" \
     "$build/examples/http-hello" --port 0 --header-timeout 500 --idle-timeout 800 || fail "server did not start"
@@ -124,6 +124,15 @@ http) # a small but real HTTP/1.1 server: bodies, versions, keep-alive, deadline
     [ "$(curl -s "http://127.0.0.1:$port/")" = "Hello, world" ] || fail "curl GET"
   fi
   kill $srv_rules $srv_short 2>/dev/null
+  # The backend asked for is the one that served (an io_uring run that fell
+  # back to epoll would pass every check above): io_uring submits its calls.
+  wait $srv_rules 2>/dev/null # SIGTERM: the trace is flushed and ended first
+  submits=$(grep -c '"kind":"submit"' "$work/http.jsonl")
+  if [ "${CORO_IO_BACKEND:-}" = io_uring ]; then
+    [ "$submits" -gt 0 ] || fail "CORO_IO_BACKEND=io_uring, but no call was submitted to io_uring"
+  else
+    [ "$submits" = 0 ] || fail "$submits io_uring submissions on the default (epoll) backend"
+  fi
   echo "http: keep-alive, bodies by length and chunked (no smuggling), 1.0 rules, deadlines" ;;
 cli) # every example: --help, usage errors that name the argument, no file named --help
   cd "$work" && rm -f -- --help demo-trace.jsonl

@@ -106,6 +106,13 @@ static void events_str(uint32_t ev, char *out, size_t n)
     if (!out[0]) snprintf(out, n, "0x%x", ev);
 }
 
+/* The call of an io_uring submit or complete: its reason (the detail
+ * names it too in traces written before the reason did). */
+static const char *call_of(const coro_trace_ev *ev)
+{
+    return ev->reason ? ev->reason : ev->detail ? ev->detail : "a call";
+}
+
 /* "cause: ..." of a resume or a wake. */
 static void cause(line *l, const coro_trace_ev *ev)
 {
@@ -131,9 +138,10 @@ static void cause(line *l, const coro_trace_ev *ev)
         add(l, "cause: fd %d %s", ev->fd, what);
         if (ev->has & CORO_EVH_WAIT) add(l, " in wait #%llu", (unsigned long long)ev->wait);
     } else if (!strcmp(c, "complete")) {
-        /* The wake names the call (detail), so it can say what the result
-         * is; the resume repeats only the number. */
-        const char *op = ev->kind == CORO_EV_WAKE ? ev->detail : NULL;
+        /* The wake and the resume both name the call (reason), so the line
+         * that gives control says what it hands over, as the wake did. A
+         * trace without it (older writers) gets the bare number. */
+        const char *op = ev->reason;
         add(l, "cause: completion of op %llu (", (unsigned long long)ev->wait);
         if (op) add(l, "%s ", op);
         add(l, "fd %d: ", ev->fd);
@@ -255,13 +263,13 @@ static void describe(line *l, const coro_trace_ev *ev)
         add(l, "%s crashed: %s", ev->co.id ? co : "the program", ev->detail ? ev->detail : "?");
         break;
     case CORO_EV_SUBMIT:
-        add(l, "%s submits %s fd %d (op %llu)", co, ev->detail ? ev->detail : "a call", ev->fd,
+        add(l, "%s submits %s fd %d (op %llu)", co, call_of(ev), ev->fd,
             (unsigned long long)ev->wait);
         if (ev->has & CORO_EVH_TIMEOUT) add(l, ", deadline %lld ms", (long long)ev->timeout_ms);
         break;
     case CORO_EV_COMPLETE:
-        add(l, "op %llu %s fd %d -> %lld -> %s", (unsigned long long)ev->wait,
-            ev->detail ? ev->detail : "call", ev->fd, (long long)ev->value, co);
+        add(l, "op %llu %s fd %d -> %lld -> %s", (unsigned long long)ev->wait, call_of(ev), ev->fd,
+            (long long)ev->value, co);
         break;
     default:
         add(l, "%s", co);

@@ -220,7 +220,8 @@ static void ur_disarm(coro_ctx *c, coro__waiter *w)
 static void trace_complete(coro_ctx *c, coro__waiter *w, int res)
 {
     if (!CORO_TRACE_ON()) return;
-    coro_trace_ev ev = {.kind = CORO_EV_COMPLETE, .detail = w->base.op, .wait = w->op_no};
+    coro_trace_ev ev = {
+        .kind = CORO_EV_COMPLETE, .reason = w->base.op, .detail = w->base.op, .wait = w->op_no};
     ev.has = CORO_EVH_WAIT | CORO_EVH_VALUE;
     ev.value = res;
     if (w->sock) {
@@ -264,8 +265,10 @@ static void complete(coro_ctx *c, uint64_t ud, int res, bool *posted)
     if (res == -ECANCELED && timed_out) res = -ETIMEDOUT;
     trace_complete(c, w, res);
     /* A deadline is a timer on either backend (here the kernel's). */
-    coro__wakeinfo wi = {
-        .cause = res == -ETIMEDOUT ? "timer" : "complete", .detail = w->base.op, .wait = w->op_no};
+    coro__wakeinfo wi = {.cause = res == -ETIMEDOUT ? "timer" : "complete",
+                         .detail = w->base.op,
+                         .call = w->base.op,
+                         .wait = w->op_no};
     wi.obj = coro_named_ref(&w->sock->named);
     wi.fd = w->sock->fd;
     wi.has = CORO_EVH_WAIT | CORO_EVH_FD;
@@ -362,7 +365,8 @@ static int call_attach(coro__wait *base, const char *file, int line)
     w->op_no = ++u->ops;
     w->sock->waiter[w->dir] = w;
     if (CORO_TRACE_ON()) {
-        coro_trace_ev ev = {.kind = CORO_EV_SUBMIT, .detail = base->op, .wait = w->op_no};
+        coro_trace_ev ev = {
+            .kind = CORO_EV_SUBMIT, .reason = base->op, .detail = base->op, .wait = w->op_no};
         ev.has = CORO_EVH_WAIT | CORO_EVH_FD;
         ev.fd = fd;
         ev.file = file;

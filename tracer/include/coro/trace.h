@@ -47,7 +47,7 @@ typedef enum coro_ev_kind {
     CORO_EV_POST,           /* a function or coroutine was posted to a context */
     CORO_EV_ERROR,          /* a misuse of the API, reported where it happened */
     CORO_EV_CRASH,          /* a fatal signal: value = its number, addr = the fault address */
-    CORO_EV_SUBMIT,         /* io_uring: co submitted a call (detail: recv, send, accept) */
+    CORO_EV_SUBMIT,         /* io_uring: co submitted a call (reason: accept, recv, ...) */
     CORO_EV_COMPLETE,       /* io_uring: that call completed; value is its result */
     CORO_EV__COUNT
 } coro_ev_kind;
@@ -90,7 +90,8 @@ typedef struct coro_trace_ev {
     const char *obj_kind; /* create of an object: "context", "acceptor", "conn", ... */
     const char *cause;    /* resume and wake: start, resume, return, continuation,
                              ready, io, timer, post, wake */
-    const char *reason;   /* suspend: yield, await, io, timer, lock, channel, hook, ... */
+    const char *reason;   /* suspend: yield, await, io, timer, lock, channel, hook, ...;
+                             io_uring submit, complete, wake, resume: the call */
     const char *detail;   /* free text: "recv fd=7", a log message, an error */
 
     int fd;
