@@ -251,8 +251,8 @@ static int run(const char *self, const chapter *c, const char *dir, bool has_htm
     }
     if (has_html) {
         snprintf(path, sizeof path, "%s/run.html", dir);
-        vz_opts h = {.fd = -1, .kind = -1, .out = path,
-                     .src = tree("COROSCOPE_SOURCE_DIR", VZ_SOURCE_DIR)};
+        vz_opts h = {
+            .fd = -1, .kind = -1, .out = path, .src = tree("COROSCOPE_SOURCE_DIR", VZ_SOURCE_DIR)};
         FILE *f = fopen(path, "w");
         int r = f ? vz_view_html(&t, &h, f) : VZ_RENDER;
         if (f) fclose(f);

@@ -42,9 +42,12 @@ static int closed_fd(unsigned *seed, int limit)
 {
     int r = rand_r(seed);
     switch (r % 3) {
-    case 0: return limit + r % 4096;
-    case 1: return limit + r % (1 << 20);
-    default: return INT_MAX - r % 65536;
+    case 0:
+        return limit + r % 4096;
+    case 1:
+        return limit + r % (1 << 20);
+    default:
+        return INT_MAX - r % 65536;
     }
 }
 

@@ -14,8 +14,8 @@
 #include <sys/mman.h>
 
 #define PAGE_BITS 16
-#define PAGE_FDS (1u << PAGE_BITS)
-#define NPAGES (1u << (31 - PAGE_BITS))
+#define PAGE_FDS  (1u << PAGE_BITS)
+#define NPAGES    (1u << (31 - PAGE_BITS))
 
 typedef _Atomic unsigned char fdt_byte;
 
