@@ -87,6 +87,17 @@ static double time_roundtrip(const char *path, long n)
 
 int main(int argc, char **argv)
 {
+    if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        printf("usage: %s                   recording costs (median of 7), the table\n"
+               "       %s emit N TRACE      record N events into TRACE (for callgrind)\n"
+               "       %s roundtrip N [TRACE]  N resume+yield round trips, recorded if TRACE\n",
+               argv[0], argv[0], argv[0]);
+        return 0;
+    }
+    if (argc > 1 && strcmp(argv[1], "emit") && strcmp(argv[1], "roundtrip")) {
+        fprintf(stderr, "%s: unknown mode '%s' (see --help)\n", argv[0], argv[1]);
+        return 2;
+    }
     if (argc >= 4 && !strcmp(argv[1], "emit")) {
         if (coro_trace_open(argv[3])) return 1;
         emit_loop(atol(argv[2]));

@@ -5,15 +5,21 @@
  * Make one with: bench_trace emit 2000000 big.ctr
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "bench_util.h"
 #include "viz.h"
 
 int main(int argc, char **argv)
 {
+    if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        printf("usage: bench_trace_read TRACE\nReads TRACE into the viewer's model 5 times and "
+               "prints the median rate in events/s.\n");
+        return 0;
+    }
     if (argc != 2) {
         fprintf(stderr, "usage: bench_trace_read TRACE\n");
-        return 1;
+        return 2;
     }
     enum { RUNS = 5 };
     double rate[RUNS];
