@@ -350,6 +350,7 @@ int coro_sleep_at(const char *file, int line, int64_t ms)
 
 static void fire_timers(coro_ctx *c)
 {
+    if (!coro__timer_peek(c)) return; /* no timer: no clock to read */
     int64_t now = coro__now_ms();
     coro__timer *t;
     while ((t = coro__timer_peek(c)) && t->deadline_ms <= now) {
