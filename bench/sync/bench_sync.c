@@ -78,11 +78,7 @@ static double go_pingpong(const char *bin, long n)
 {
     char cmd[4200];
     snprintf(cmd, sizeof cmd, "'%s' %ld", bin, n);
-    FILE *p = popen(cmd, "r");
-    double v = -1;
-    if (!p || fscanf(p, "%lf", &v) != 1) v = -1;
-    if (p && pclose(p) != 0) v = -1;
-    return v;
+    return bench_run_number(cmd);
 }
 
 /* ---- the same with two threads, a mutex and two condition variables ---- */
@@ -240,10 +236,7 @@ int main(int argc, char **argv)
     /* Go's channels beside ours (chan_go, next to this program), the runs
      * interleaved: ours, Go, ours, Go, ... */
     char gobin[4096];
-    snprintf(gobin, sizeof gobin, "%s", argv[0]);
-    char *slash = strrchr(gobin, '/');
-    snprintf(slash ? slash + 1 : gobin, sizeof gobin - (size_t)(slash ? slash + 1 - gobin : 0),
-             "chan_go");
+    bench_sibling(gobin, sizeof gobin, argv[0], "chan_go");
     int have_go = access(gobin, X_OK) == 0;
     double cv[REPS], gv[REPS];
     for (int r = 0; r < REPS; r++) {

@@ -68,11 +68,7 @@ static double go(const char *bin, int procs, long n)
 {
     char cmd[4200];
     snprintf(cmd, sizeof cmd, "'%s' %d %ld %ld", bin, procs, n, k_rounds);
-    FILE *p = popen(cmd, "r");
-    double v = -1;
-    if (!p || fscanf(p, "%lf", &v) != 1) v = -1;
-    if (p && pclose(p) != 0) v = -1;
-    return v;
+    return bench_run_number(cmd);
 }
 
 /* Rounds of bench_work that take about 5 us here, measured alone. */
@@ -109,10 +105,7 @@ int main(int argc, char **argv)
         return 2;
     }
     char gobin[4096];
-    snprintf(gobin, sizeof gobin, "%s", argv[0]);
-    char *slash = strrchr(gobin, '/');
-    snprintf(slash ? slash + 1 : gobin, sizeof gobin - (size_t)(slash ? slash + 1 - gobin : 0),
-             "ws_go");
+    bench_sibling(gobin, sizeof gobin, argv[0], "ws_go");
     int have_go = access(gobin, X_OK) == 0;
 
     double alone;
