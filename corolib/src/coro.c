@@ -53,7 +53,7 @@ static void make_exit_key(void)
 
 /* ---- thread state, errors -------------------------------------------- */
 
-static void trace_create(coro_t *co, coro_t *by, const char *file, int line);
+static void created(coro_t *co, coro_t *by, const char *file, int line);
 
 coro__thread *coro__thread_get(void)
 {
@@ -78,7 +78,7 @@ coro__thread *coro__thread_get(void)
     pthread_once(&exit_once, make_exit_key);
     /* ENOMEM here only means this thread keeps its pooled stacks until exit. */
     if (exit_key_made && pthread_setspecific(exit_key, t) != 0) coro__t.err[0] = 0;
-    trace_create(m, NULL, NULL, 0);
+    created(m, NULL, NULL, 0);
     return t;
 }
 
@@ -105,10 +105,11 @@ const char *coro_last_error(void)
 
 /* ---- tracing helpers -------------------------------------------------- */
 
-static void trace_create(coro_t *co, coro_t *by, const char *file, int line)
+/* The trace points' events are built out of line: a path that nothing
+ * records keeps a small frame. */
+static __attribute__((noinline)) void trace_create(coro_t *co, coro_t *by, const char *file,
+                                                   int line)
 {
-    if (CORO__INSPECT_ON()) coro__inspect_created(co, by);
-    if (!CORO_TRACE_ON()) return;
     coro_trace_ev ev = {.kind = CORO_EV_CREATE, .file = file, .line = line};
     coro__ev_co(&ev, co);
     if (by) {
@@ -121,6 +122,13 @@ static void trace_create(coro_t *co, coro_t *by, const char *file, int line)
     }
     ev.detail = co->fn_name;
     coro_trace_emit(&ev);
+}
+
+/* A coroutine was made: its row in the live table, its create event. */
+static inline void created(coro_t *co, coro_t *by, const char *file, int line)
+{
+    if (CORO__INSPECT_ON()) coro__inspect_created(co, by);
+    if (CORO_TRACE_ON()) trace_create(co, by, file, line);
 }
 
 /* Out of line, so the switch paths that call it when tracing keep a small
@@ -245,6 +253,15 @@ void coro__transfer(coro__thread *t, coro_t *from, coro_t *to, const char *cause
     transfer(t, from, to, cause, by, w, file, line);
 }
 
+static __attribute__((noinline)) void trace_finish(coro_t *co, void *result)
+{
+    coro_trace_ev ev = {.kind = CORO_EV_FINISH, .value = (int64_t)(intptr_t)result};
+    ev.has = CORO_EVH_VALUE;
+    coro__ev_co(&ev, co);
+    if (co->awaiter) ev.to = coro_named_ref(&co->awaiter->named);
+    coro_trace_emit(&ev);
+}
+
 /* noinline: entry() must not keep the thread-local address it had before the
  * body ran (a scheduler coroutine may finish on another thread). */
 static void finish(coro_t *co, void *result) __attribute__((noreturn, noinline));
@@ -275,13 +292,7 @@ static void finish(coro_t *co, void *result)
         next = co->resumer;
         cause = "return";
     }
-    if (CORO_TRACE_ON()) {
-        coro_trace_ev ev = {.kind = CORO_EV_FINISH, .value = (int64_t)(intptr_t)result};
-        ev.has = CORO_EVH_VALUE;
-        coro__ev_co(&ev, co);
-        if (co->awaiter) ev.to = coro_named_ref(&co->awaiter->named);
-        coro_trace_emit(&ev);
-    }
+    if (CORO_TRACE_ON()) trace_finish(co, result);
     co->awaiter = NULL;
     co->resumer = NULL;
     if (co->ws) coro__ws_finished(co);
@@ -342,7 +353,7 @@ coro_t *coro__create(const char *file, int line, const coro_attr *attr, const ch
     if (!fmt) coro__named_numbered(&co->named, fn_name ? fn_name : "coro");
     co->handle = coro__handle(co); /* the tag comes from the id */
     coro__stack_ctx_init(&co->stack, &co->ctx, entry, co);
-    trace_create(co, t->current, file, line);
+    created(co, t->current, file, line);
     return co;
 }
 
@@ -387,6 +398,17 @@ coro_t *coro__checked(const char *file, int line, const coro_t *h, const char *f
     return co;
 }
 
+static __attribute__((noinline)) void trace_destroy(coro__thread *t, coro_t *co, bool in_wait,
+                                                    const char *file, int line)
+{
+    coro_trace_ev ev = {.kind = CORO_EV_DESTROY, .file = file, .line = line};
+    coro__ev_co(&ev, co);
+    ev.by = coro_named_ref(&t->current->named);
+    ev.depth = t->current->depth;
+    ev.detail = in_wait ? "suspended in a wait, abandoned" : coro_state_name(co->state);
+    coro_trace_emit(&ev);
+}
+
 int coro_destroy_at(const char *file, int line, coro_t *h)
 {
     coro__thread *t = coro__thread_get();
@@ -411,14 +433,7 @@ int coro_destroy_at(const char *file, int line, coro_t *h)
                           : co->block == CORO__BLOCK_AWAIT    ? " awaiting a child"
                           : co->block == CORO__BLOCK_EVENT    ? " waiting for an event"
                                                               : "");
-    if (CORO_TRACE_ON()) {
-        coro_trace_ev ev = {.kind = CORO_EV_DESTROY, .file = file, .line = line};
-        coro__ev_co(&ev, co);
-        ev.by = coro_named_ref(&t->current->named);
-        ev.depth = t->current->depth;
-        ev.detail = in_wait ? "suspended in a wait, abandoned" : coro_state_name(co->state);
-        coro_trace_emit(&ev);
-    }
+    if (CORO_TRACE_ON()) trace_destroy(t, co, in_wait, file, line);
     if (in_wait) coro__wait_drop(co->wait);
     free_coro(co);
     return 0;

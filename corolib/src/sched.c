@@ -34,15 +34,13 @@ coro_t *coro__rq_pop(coro__thread *t)
     return co;
 }
 
-void coro__wake(coro_t *co, const coro__wakeinfo *w, const char *file, int line)
+/* The wake event, and the waking object's name kept for the resume event
+ * (the object may be gone by then). Out of line: a wake that nothing
+ * records keeps a small frame. */
+static __attribute__((noinline)) void
+trace_wake(coro__thread *t, coro_t *co, const coro__wakeinfo *w, const char *file, int line)
 {
-    coro__thread *t = coro__thread_get();
-    co->wake = *w;
-    /* The name is kept for the resume event only (the object may be gone by
-     * then): not copied when nothing records, the id is enough. */
-    if (!CORO_TRACE_ON()) {
-        co->wake.obj.name = NULL;
-    } else if (w->obj.name) {
+    if (w->obj.name) {
         size_t n = strlen(w->obj.name);
         if (n < sizeof co->wake_obj_name) {
             memcpy(co->wake_obj_name, w->obj.name, n + 1);
@@ -51,28 +49,34 @@ void coro__wake(coro_t *co, const coro__wakeinfo *w, const char *file, int line)
             co->wake.obj.name = NULL; /* the id alone; the wake event has the name */
         }
     }
+    bool first = w->cause[0] == 's' && w->cause[1] == 't'; /* "start" */
+    coro_trace_ev ev = {.kind = first ? CORO_EV_SPAWN : CORO_EV_WAKE, .cause = w->cause};
+    ev.file = file;
+    ev.line = line;
+    coro__ev_co(&ev, co);
+    ev.depth = t->current->depth; /* indented where it happened */
+    if (w->by == t->current->named.id)
+        ev.by = coro_named_ref(&t->current->named);
+    else
+        ev.by.id = w->by;
+    ev.obj = w->obj;
+    ev.fd = w->fd;
+    ev.events = w->events;
+    ev.wait = w->wait;
+    ev.value = w->value;
+    ev.detail = w->detail;
+    ev.reason = w->call;
+    ev.has |= w->has;
+    coro_trace_emit(&ev);
+}
+
+void coro__wake(coro_t *co, const coro__wakeinfo *w, const char *file, int line)
+{
+    coro__thread *t = coro__thread_get();
+    co->wake = *w;
+    co->wake.obj.name = NULL; /* the id is enough when nothing records */
     coro__move(co, CORO_READY, CORO__BLOCK_NONE);
-    if (CORO_TRACE_ON()) {
-        bool first = w->cause[0] == 's' && w->cause[1] == 't'; /* "start" */
-        coro_trace_ev ev = {.kind = first ? CORO_EV_SPAWN : CORO_EV_WAKE, .cause = w->cause};
-        ev.file = file;
-        ev.line = line;
-        coro__ev_co(&ev, co);
-        ev.depth = t->current->depth; /* indented where it happened */
-        if (w->by == t->current->named.id)
-            ev.by = coro_named_ref(&t->current->named);
-        else
-            ev.by.id = w->by;
-        ev.obj = w->obj;
-        ev.fd = w->fd;
-        ev.events = w->events;
-        ev.wait = w->wait;
-        ev.value = w->value;
-        ev.detail = w->detail;
-        ev.reason = w->call;
-        ev.has |= w->has;
-        coro_trace_emit(&ev);
-    }
+    if (CORO_TRACE_ON()) trace_wake(t, co, w, file, line);
     /* After the event: once queued on a scheduler, another thread may run it. */
     if (co->ws)
         coro__ws_push(co);

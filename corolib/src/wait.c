@@ -73,7 +73,8 @@ static void list_del(coro__thread *t, coro__wait *w)
     if (!w->ended) t->waiting[w->kind]--;
 }
 
-static void trace_suspend(coro_t *self, const coro__wait *w, const char *file, int line)
+static __attribute__((noinline)) void trace_suspend(coro_t *self, const coro__wait *w,
+                                                    const char *file, int line)
 {
     char detail[160];
     coro__wait_describe(w, detail, sizeof detail);
