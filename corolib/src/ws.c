@@ -57,6 +57,7 @@ typedef struct worker {
     localq q;
     coro_ws *ws;
     int index;
+    unsigned picks; /* coroutines taken, for the turn of the spawn queue */
     pthread_t thread;
 } worker;
 
@@ -208,9 +209,14 @@ static void trace_steal(coro_t *co, int victim)
 
 static coro_t *find_work(worker *me)
 {
-    coro_t *co = local_take(&me->q);
-    if (co) return co;
     coro_ws *ws = me->ws;
+    coro_t *co;
+    /* Coroutines that keep yielding go back on this worker's own queue and
+     * would be taken again before the spawns from outside forever: every
+     * 61st pick looks at the spawn queue first (Go's scheduler does the same
+     * with its global queue). */
+    if (++me->picks % 61 == 0 && (co = inject_take(&ws->inject))) return co;
+    if ((co = local_take(&me->q))) return co;
     if ((co = inject_take(&ws->inject))) return co;
     for (int k = 1; k < ws->n; k++) {
         worker *v = &ws->w[(me->index + k) % ws->n];

@@ -212,6 +212,40 @@ static void test_no_lost_wakeup(void **state)
     alarm(0);
 }
 
+/* Coroutines that keep yielding must not starve the ones still waiting in
+ * the queue of spawns from outside: each spinner yields until every one has
+ * started (or gives up after many yields, which fails the test). */
+enum { SPINNERS = 8, PATIENCE = 200000 };
+static atomic_int spinners_started, spinners_gave_up;
+
+static void *spinner(void *arg)
+{
+    (void)arg;
+    atomic_fetch_add(&spinners_started, 1);
+    for (int i = 0; atomic_load(&spinners_started) < SPINNERS; i++) {
+        if (i == PATIENCE) {
+            atomic_fetch_add(&spinners_gave_up, 1);
+            break;
+        }
+        coro_yield();
+    }
+    return NULL;
+}
+
+static void test_yielding_coroutines_do_not_starve_queued_ones(void **state)
+{
+    (void)state;
+    atomic_store(&spinners_started, 0);
+    atomic_store(&spinners_gave_up, 0);
+    coro_ws *ws = coro_ws_create(2);
+    assert_non_null(ws);
+    for (int i = 0; i < SPINNERS; i++)
+        assert_non_null(coro_ws_spawn(ws, spinner, NULL, "spinner#%d", i));
+    assert_int_equal(coro_ws_join(ws), 0);
+    assert_int_equal(atomic_load(&spinners_started), SPINNERS);
+    assert_int_equal(atomic_load(&spinners_gave_up), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -221,6 +255,7 @@ int main(void)
         cmocka_unit_test(test_errno_travels_with_a_migrating_coroutine),
         cmocka_unit_test(test_spawn_inside_stays_on_the_scheduler),
         cmocka_unit_test(test_no_lost_wakeup),
+        cmocka_unit_test(test_yielding_coroutines_do_not_starve_queued_ones),
     };
     return cmocka_run_group_tests_name("ws", tests, NULL, NULL);
 }
