@@ -145,15 +145,7 @@ static __attribute__((noinline)) void trace_resume(coro_t *from, coro_t *to, con
         ev.by = ev.from;
     else
         ev.by.id = by;
-    if (w) {
-        ev.obj = w->obj;
-        ev.fd = w->fd;
-        ev.events = w->events;
-        ev.wait = w->wait;
-        ev.value = w->value;
-        ev.reason = w->call;
-        ev.has |= w->has;
-    }
+    if (w) coro__ev_wake(&ev, w);
     coro_trace_emit(&ev);
 }
 

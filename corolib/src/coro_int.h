@@ -364,4 +364,17 @@ static inline void coro__ev_co(coro_trace_ev *ev, const coro_t *co)
     ev->has |= CORO_EVH_DEPTH;
 }
 
+/* Fill what a wake says about its cause (the object, fd, wait, result, the
+ * io_uring call): the wake event and the resume that follows carry it. */
+static inline void coro__ev_wake(coro_trace_ev *ev, const coro__wakeinfo *w)
+{
+    ev->obj = w->obj;
+    ev->fd = w->fd;
+    ev->events = w->events;
+    ev->wait = w->wait;
+    ev->value = w->value;
+    ev->reason = w->call;
+    ev->has |= w->has;
+}
+
 #endif /* CORO_SRC_CORO_INT_H */

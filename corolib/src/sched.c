@@ -59,14 +59,8 @@ trace_wake(coro__thread *t, coro_t *co, const coro__wakeinfo *w, const char *fil
         ev.by = coro_named_ref(&t->current->named);
     else
         ev.by.id = w->by;
-    ev.obj = w->obj;
-    ev.fd = w->fd;
-    ev.events = w->events;
-    ev.wait = w->wait;
-    ev.value = w->value;
+    coro__ev_wake(&ev, w);
     ev.detail = w->detail;
-    ev.reason = w->call;
-    ev.has |= w->has;
     coro_trace_emit(&ev);
 }
 
