@@ -341,8 +341,7 @@ coro_t *coro__create(const char *file, int line, const coro_attr *attr, const ch
     co->arg = arg;
     co->fn_name = fn_name;
     co->state = CORO_CREATED;
-    coro_named_vinit(&co->named, "coro", fmt, ap);
-    if (!fmt) coro__named_numbered(&co->named, fn_name ? fn_name : "coro");
+    coro__named_vinit(&co->named, "coro", fn_name ? fn_name : "coro", fmt, ap);
     co->handle = coro__handle(co); /* the tag comes from the id */
     coro__stack_ctx_init(&co->stack, &co->ctx, entry, co);
     created(co, t->current, file, line);

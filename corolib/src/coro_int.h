@@ -157,8 +157,10 @@ typedef struct coro__thread {
 
 extern _Thread_local coro__thread coro__t;
 
-/* Name n "PREFIX#ID" (named.c; the prefix is cut to fit inline). */
-void coro__named_numbered(coro_named *n, const char *prefix);
+/* coro_named_vinit, with the prefix of the name "PREFIX#ID" that n gets
+ * when fmt is NULL (named.c): a coroutine's is its function's name. */
+void coro__named_vinit(coro_named *n, const char *kind, const char *unnamed, const char *fmt,
+                       va_list ap);
 
 /* The thread's state, initialised on first use (creates "main"). */
 coro__thread *coro__thread_get(void);

@@ -64,7 +64,8 @@ static int set_name(coro_named *n, const char *fmt, va_list ap)
     return 0;
 }
 
-void coro__named_numbered(coro_named *n, const char *prefix)
+/* Name n "PREFIX#ID", the prefix cut to fit inline; no printf. */
+static void numbered(coro_named *n, const char *prefix)
 {
     char digits[20];
     size_t nd = 0;
@@ -81,12 +82,21 @@ void coro__named_numbered(coro_named *n, const char *prefix)
     n->name = n->buf;
 }
 
-void coro_named_vinit(coro_named *n, const char *kind, const char *fmt, va_list ap)
+void coro__named_vinit(coro_named *n, const char *kind, const char *unnamed, const char *fmt,
+                       va_list ap)
 {
     n->id = coro_named_next_id();
     n->kind = kind;
     n->name = NULL;
-    if (!fmt || set_name(n, fmt, ap) != 0) coro__named_numbered(n, kind ? kind : "obj");
+    if (!fmt)
+        numbered(n, unnamed);
+    else if (set_name(n, fmt, ap) != 0)
+        numbered(n, kind ? kind : "obj");
+}
+
+void coro_named_vinit(coro_named *n, const char *kind, const char *fmt, va_list ap)
+{
+    coro__named_vinit(n, kind, kind ? kind : "obj", fmt, ap);
 }
 
 void coro_named_init(coro_named *n, const char *kind, const char *fmt, ...)
