@@ -8,9 +8,9 @@
  *                               bench/ir.sh 100000 200000 bench_trace emit {} x.ctr)
  *   bench_trace roundtrip N [PATH]  N resume+yield round trips, recorded when PATH is given
  *
- * The event is a resume as the runtime records it: two parties with names,
- * a cause, a source location and a depth. The same loop shape for every row;
- * the medians of 7 runs, interleaved.
+ * The event is a resume as the runtime records it (coro_trace_emit_brief):
+ * two parties with names, who did it, a cause, a source location, a depth. The same loop shape for
+ * every row; the medians of 7 runs, interleaved.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,23 +21,27 @@
 #include "coro/coro.h"
 #include "coro/trace.h"
 
-static coro_trace_ev make_event(void)
+/* Recorded as the runtime records it: through coro_trace_emit_brief. */
+static coro_trace_brief make_event(void)
 {
-    coro_trace_ev ev = {
-        .kind = CORO_EV_RESUME, .cause = "resume", .file = "bench_trace.c", .line = 42};
-    ev.co = (coro_trace_ref){7, "worker#7"};
-    ev.from = (coro_trace_ref){1, "main"};
-    ev.depth = 1;
-    ev.has = CORO_EVH_DEPTH;
-    return ev;
+    coro_trace_brief e = {.kind = CORO_EV_RESUME,
+                          .depth = 1,
+                          .co = {7, "worker#7"},
+                          .from = {1, "main"},
+                          .to = {7, "worker#7"},
+                          .by = 1,
+                          .cause = "resume",
+                          .file = "bench_trace.c",
+                          .line = 42};
+    return e;
 }
 
 __attribute__((noinline)) static void emit_loop(long n)
 {
-    coro_trace_ev ev = make_event();
+    coro_trace_brief e = make_event();
     for (long i = 0; i < n; i++) {
-        ev.value = i;
-        if (CORO_TRACE_ON()) coro_trace_emit(&ev);
+        e.line = (int)i;
+        if (CORO_TRACE_ON()) coro_trace_emit_brief(&e);
     }
 }
 

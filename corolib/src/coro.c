@@ -137,6 +137,20 @@ static __attribute__((noinline)) void trace_resume(coro_t *from, coro_t *to, con
                                                    uint64_t by, const coro__wakeinfo *w,
                                                    const char *file, int line)
 {
+    if (!w) { /* the usual resume: recorded without a coro_trace_ev */
+        coro_trace_ref r = coro_named_ref(&to->named);
+        coro_trace_brief e = {.kind = CORO_EV_RESUME,
+                              .depth = to->depth,
+                              .co = r,
+                              .from = coro_named_ref(&from->named),
+                              .to = r,
+                              .by = by,
+                              .cause = cause,
+                              .file = file,
+                              .line = line};
+        coro_trace_emit_brief(&e);
+        return;
+    }
     coro_trace_ev ev = {.kind = CORO_EV_RESUME, .cause = cause, .file = file, .line = line};
     coro__ev_co(&ev, to);
     ev.from = coro_named_ref(&from->named);
@@ -145,7 +159,7 @@ static __attribute__((noinline)) void trace_resume(coro_t *from, coro_t *to, con
         ev.by = ev.from;
     else
         ev.by.id = by;
-    if (w) coro__ev_wake(&ev, w);
+    coro__ev_wake(&ev, w);
     coro_trace_emit(&ev);
 }
 
@@ -515,10 +529,14 @@ static inline __attribute__((always_inline)) void leave(coro__thread *t, coro_t 
 
 static __attribute__((noinline)) void trace_yield(coro_t *self, const char *file, int line)
 {
-    coro_trace_ev ev = {.kind = CORO_EV_SUSPEND, .reason = "yield", .file = file, .line = line};
-    coro__ev_co(&ev, self);
-    ev.to = coro_named_ref(&self->resumer->named);
-    coro_trace_emit(&ev);
+    coro_trace_brief e = {.kind = CORO_EV_SUSPEND,
+                          .depth = self->depth,
+                          .co = coro_named_ref(&self->named),
+                          .to = coro_named_ref(&self->resumer->named),
+                          .reason = "yield",
+                          .file = file,
+                          .line = line};
+    coro_trace_emit_brief(&e);
 }
 
 /* A scheduled coroutine that yields goes back on its scheduler's queue. */

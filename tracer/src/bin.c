@@ -395,19 +395,27 @@ static inline uint32_t name(bin_thread *t, uint64_t id, const char *s, uint64_t 
 
 /* ---- recording ---- */
 
-void coro__bin_record(coro__bin *b, coro_trace_ev *ev, bool keep_order)
+/* This thread's state with room for one more record, or NULL (the event
+ * is counted as dropped). */
+static inline bin_thread *room(coro__bin *b)
 {
     bin_thread *t = thread_state(b);
-    if (!t) {
-        atomic_fetch_add(A(&b->h->dropped), 1);
-        return;
-    }
-    if (__builtin_expect(!t->chunk || t->count == CORO_CTR_RECORDS_PER_CHUNK, 0)) {
-        if (!take_chunk(t)) {
-            atomic_fetch_add(A(&b->h->dropped), 1);
-            return;
-        }
-    }
+    if (__builtin_expect(t && t->chunk && t->count < CORO_CTR_RECORDS_PER_CHUNK, 1)) return t;
+    if (t && take_chunk(t)) return t;
+    atomic_fetch_add(A(&b->h->dropped), 1);
+    return NULL;
+}
+
+/* The record is in the file once its chunk's count covers it. */
+static inline void commit(bin_thread *t)
+{
+    atomic_store_explicit(A(&t->chunk->count), ++t->count, memory_order_release);
+}
+
+void coro__bin_record(coro__bin *b, coro_trace_ev *ev, bool keep_order)
+{
+    bin_thread *t = room(b);
+    if (!t) return;
     if (ev->kind == CORO_EV_RENAME) atomic_fetch_add(&rename_epoch, 1);
     uint64_t epoch = atomic_load_explicit(&rename_epoch, memory_order_relaxed);
     if (!keep_order) {
@@ -447,7 +455,45 @@ void coro__bin_record(coro__bin *b, coro_trace_ev *ev, bool keep_order)
     r->thread = ev->thread;
     r->kind = (uint16_t)ev->kind;
     r->has = (uint16_t)ev->has;
-    atomic_store_explicit(A(&t->chunk->count), ++t->count, memory_order_release);
+    commit(t);
+}
+
+/* A brief event (trace.h) written straight into its record: every field
+ * stored once, the absent ones as zeros (a ring's chunk holds old records). */
+void coro__bin_brief(coro__bin *b, const coro_trace_brief *e)
+{
+    bin_thread *t = room(b);
+    if (!t) return;
+    uint64_t epoch = atomic_load_explicit(&rename_epoch, memory_order_relaxed);
+    uint64_t seq = atomic_fetch_add_explicit(A(&b->h->seq), 1, memory_order_relaxed) + 1;
+    uint32_t co_name = name(t, e->co.id, e->co.name, epoch);
+    uint32_t from_name = name(t, e->from.id, e->from.name, epoch);
+    uint32_t to_name = e->to.id == e->co.id ? co_name : name(t, e->to.id, e->to.name, epoch);
+    coro_ctr_record *r = &t->rec[t->count];
+    r->seq = seq;
+    r->ts = b->ts_kind == CORO_CTR_TS_LOGICAL ? seq : ticks();
+    r->co = e->co.id;
+    r->from = e->from.id;
+    r->to = e->to.id;
+    r->by = e->by;
+    r->obj = r->wait = r->aux = 0;
+    r->value = 0;
+    r->co_name = co_name;
+    r->from_name = from_name;
+    r->to_name = to_name;
+    r->by_name = e->by && e->by == e->from.id ? from_name : 0;
+    r->obj_name = r->obj_kind = r->detail = 0;
+    r->cause = literal(t, e->cause);
+    r->reason = literal(t, e->reason);
+    r->file = literal(t, e->file);
+    r->line = e->line;
+    r->fd = r->nready = 0;
+    r->events = 0;
+    r->depth = e->depth;
+    r->thread = t->no;
+    r->kind = (uint16_t)e->kind;
+    r->has = CORO_EVH_DEPTH;
+    commit(t);
 }
 
 /* "64M", "512K", "1G", "1048576" -> bytes; 0 if not understood. */

@@ -64,6 +64,7 @@ int coro__bin_parse(const char *spec, char *path, size_t cap, uint64_t *ring);
 coro__bin *coro__bin_open(const char *path, uint64_t ring_bytes, const char *program, int ts_kind);
 /* Record ev; with keep_order, ev's own seq, ts and thread are kept (convert). */
 void coro__bin_record(coro__bin *b, coro_trace_ev *ev, bool keep_order);
+void coro__bin_brief(coro__bin *b, const coro_trace_brief *e);
 void coro__bin_record_in_handler(coro__bin *b, coro_trace_ev *ev);
 void coro__bin_end(coro__bin *b, int signal);
 /* Keep an ended recorder (never freed: late events may still land in it). */

@@ -120,6 +120,35 @@ void coro_trace_emit(coro_trace_ev *ev)
     }
 }
 
+/* The event a brief one stands for (trace.h), for the text sinks. */
+static void expand(const coro_trace_brief *e, coro_trace_ev *ev)
+{
+    *ev = (coro_trace_ev){.kind = e->kind,
+                          .has = CORO_EVH_DEPTH,
+                          .co = e->co,
+                          .from = e->from,
+                          .to = e->to,
+                          .by = {e->by, NULL},
+                          .cause = e->cause,
+                          .reason = e->reason,
+                          .depth = e->depth,
+                          .file = e->file,
+                          .line = e->line};
+    if (e->by && e->by == e->from.id) ev->by = e->from;
+}
+
+void coro_trace_emit_brief(const coro_trace_brief *e)
+{
+    coro__bin *b = atomic_load_explicit(&bin, memory_order_acquire);
+    if (__builtin_expect(!atomic_load_explicit(&text_on, memory_order_relaxed), 1)) {
+        if (b) coro__bin_brief(b, e);
+        return;
+    }
+    coro_trace_ev ev;
+    expand(e, &ev);
+    coro_trace_emit(&ev);
+}
+
 static void update_active(void)
 {
     atomic_store(&text_on, json_sink || log_sink);

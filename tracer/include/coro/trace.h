@@ -129,6 +129,23 @@ CORO_API extern volatile int coro_trace_active;
  * Thread-safe. An event that cannot be written is counted as dropped. */
 CORO_API void coro_trace_emit(coro_trace_ev *ev);
 
+/* The shape of the runtime's most frequent events, a resume or a suspend
+ * between two coroutines: two named parties, who did it (an id; named when
+ * it is `from`), a cause or reason, a call site and a depth. Recorded in
+ * binary straight from these fields, without building a coro_trace_ev;
+ * with a text sink open it becomes one (the same event either way). */
+typedef struct coro_trace_brief {
+    coro_ev_kind kind;
+    int depth;
+    coro_trace_ref co, from, to;
+    uint64_t by;
+    const char *cause, *reason;
+    const char *file;
+    int line;
+} coro_trace_brief;
+
+CORO_API void coro_trace_emit_brief(const coro_trace_brief *e);
+
 /* Open the JSON Lines sink at path ("-" = stdout). Writes the header record.
  * Returns 0 or a negative errno. Replaces a previously open JSON sink. */
 CORO_API int coro_trace_open(const char *path);
