@@ -47,10 +47,8 @@ void coro__wait_describe(const coro__wait *w, char *buf, size_t n)
 {
     if (w->ops->describe)
         w->ops->describe(w, buf, n);
-    else if (w->fd >= 0)
-        snprintf(buf, n, "%s fd=%d", w->op, w->fd);
     else
-        snprintf(buf, n, "%s %s", w->op, w->obj ? w->obj->name : "");
+        coro_trace_describe(buf, n, w->op, w->fd, w->obj ? w->obj->name : NULL);
 }
 
 static void list_add(coro__thread *t, coro__wait *w)
@@ -77,8 +75,13 @@ static __attribute__((noinline)) void trace_suspend(coro_t *self, const coro__wa
                                                     const char *file, int line)
 {
     char detail[160];
-    coro__wait_describe(w, detail, sizeof detail);
-    coro_trace_ev ev = {.kind = CORO_EV_SUSPEND, .reason = w->reason, .detail = detail};
+    coro_trace_ev ev = {.kind = CORO_EV_SUSPEND, .reason = w->reason};
+    if (w->ops->describe) {
+        w->ops->describe(w, detail, sizeof detail);
+        ev.detail = detail;
+    } else {
+        ev.op = w->op; /* the tracer words it (coro_trace_describe) when it must */
+    }
     ev.file = file;
     ev.line = line;
     if (w->obj) ev.obj = coro_named_ref(w->obj);

@@ -50,9 +50,12 @@
 #define GROW    ((uint64_t)4 << 20) /* the file grows 4 MiB at a time */
 #define CACHE   256
 
+/* Two addresses per name: an object's name may be read from two copies
+ * (a socket's, and a wait's reference to it), which would otherwise evict
+ * each other at every event and send each lookup to by_content. */
 typedef struct name_slot {
     uint64_t id;
-    const char *ptr;
+    const char *ptr, *ptr2;
     uint64_t epoch;
     uint32_t sid;
 } name_slot;
@@ -61,6 +64,13 @@ typedef struct ptr_slot {
     const char *ptr;
     uint32_t sid;
 } ptr_slot;
+
+/* A wait's detail by its parts (coro_trace_ev.op): formatted at a miss. */
+typedef struct op_slot {
+    const char *op;
+    int fd;
+    uint32_t obj, sid;
+} op_slot;
 
 typedef struct hash_slot {
     uint64_t hash;
@@ -100,6 +110,7 @@ typedef struct bin_thread {
     name_slot names[CACHE];
     ptr_slot ptrs[CACHE];
     hash_slot details[CACHE];
+    op_slot ops[CACHE];
 } bin_thread;
 
 static _Atomic uint64_t rename_epoch = 1;
@@ -387,9 +398,29 @@ static inline uint32_t name(bin_thread *t, uint64_t id, const char *s, uint64_t 
 {
     if (!s) return 0;
     name_slot *e = &t->names[id & (CACHE - 1)];
-    if (__builtin_expect(e->id == id && e->ptr == s && e->epoch == epoch, 1)) return e->sid;
+    bool same = e->id == id && e->epoch == epoch;
+    if (__builtin_expect(same && e->ptr == s, 1)) return e->sid;
+    if (same && e->ptr2 == s) return e->sid;
     uint32_t sid = by_content(t, s);
-    if (sid) *e = (name_slot){id, s, epoch, sid};
+    if (!sid) return 0;
+    if (same && sid == e->sid)
+        e->ptr2 = s;
+    else
+        *e = (name_slot){id, s, NULL, epoch, sid};
+    return sid;
+}
+
+/* The id of the detail ev->op stands for, formatted only the first time
+ * this thread meets that call on that fd or object (obj: its name's id). */
+static uint32_t op_detail(bin_thread *t, const coro_trace_ev *ev, uint32_t obj)
+{
+    int fd = ev->has & CORO_EVH_FD ? ev->fd : -1;
+    op_slot *e = &t->ops[((uintptr_t)ev->op >> 3 ^ (unsigned)fd ^ obj) & (CACHE - 1)];
+    if (e->op == ev->op && e->fd == fd && e->obj == obj) return e->sid;
+    char buf[160];
+    coro_trace_describe(buf, sizeof buf, ev->op, fd, ev->obj.name);
+    uint32_t sid = by_content(t, buf);
+    if (sid) *e = (op_slot){ev->op, fd, obj, sid};
     return sid;
 }
 
@@ -445,7 +476,7 @@ void coro__bin_record(coro__bin *b, coro_trace_ev *ev, bool keep_order)
     r->obj_kind = literal(t, ev->obj_kind);
     r->cause = literal(t, ev->cause);
     r->reason = literal(t, ev->reason);
-    r->detail = ev->detail ? by_content(t, ev->detail) : 0;
+    r->detail = ev->detail ? by_content(t, ev->detail) : ev->op ? op_detail(t, ev, r->obj_name) : 0;
     r->file = literal(t, ev->file);
     r->line = ev->line;
     r->fd = ev->fd;

@@ -90,11 +90,23 @@ static uint64_t mono_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+int coro_trace_describe(char *buf, size_t cap, const char *op, int fd, const char *obj)
+{
+    return fd >= 0 ? snprintf(buf, cap, "%s fd=%d", op, fd)
+                   : snprintf(buf, cap, "%s %s", op, obj ? obj : "");
+}
+
 /* With the lock held. `stamped`: the binary recorder gave ev its seq and
  * thread already (the log then shows the same numbers). */
 static void emit_locked(coro_trace_ev *ev, bool stamped)
 {
     if (!json_sink && !log_sink) return;
+    char detail[160];
+    if (!ev->detail && ev->op) {
+        coro_trace_describe(detail, sizeof detail, ev->op, ev->has & CORO_EVH_FD ? ev->fd : -1,
+                            ev->obj.name);
+        ev->detail = detail;
+    }
     if (!thread_no) thread_no = ++threads;
     if (!stamped) {
         ev->seq = ++seq;

@@ -93,6 +93,9 @@ typedef struct coro_trace_ev {
     const char *reason;   /* suspend: yield, await, io, timer, lock, channel, hook, ...;
                              io_uring submit, complete, wake, resume: the call */
     const char *detail;   /* free text: "recv fd=7", a log message, an error */
+    const char *op;       /* a wait's call ("recv"), when detail is NULL: the tracer writes
+                             the detail from it (coro_trace_describe), so a trace point
+                             formats nothing; never read back from a trace */
 
     int fd;
     uint32_t events;    /* EPOLLIN/EPOLLOUT/... bits */
@@ -173,6 +176,11 @@ CORO_API void coro_trace_set_buffer_size(size_t bytes);
 /* Events emitted so far, and how many of them some sink could not write. */
 CORO_API uint64_t coro_trace_emitted(void);
 CORO_API uint64_t coro_trace_dropped(void);
+
+/* The words of a wait on a call: "op fd=N" (fd >= 0), else "op OBJ"; as
+ * snprintf does. The runtime describes its waits with it, and the tracer
+ * writes an event's detail with it from the event's op, fd and object. */
+CORO_API int coro_trace_describe(char *buf, size_t cap, const char *op, int fd, const char *obj);
 
 /* Name of an event kind as it appears in the JSON ("resume"), or NULL. */
 CORO_API const char *coro_ev_kind_name(coro_ev_kind kind);
