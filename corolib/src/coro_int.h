@@ -259,7 +259,8 @@ static const unsigned coro__legal[5] = {[CORO_CREATED] = CORO__LEGAL_FROM(CORO_C
                                         [CORO_DEAD] = CORO__LEGAL_FROM(CORO_DEAD)};
 
 /* ---- inspect.c: the table `coroscope ps PID` reads ---- */
-extern int coro__inspect_on; /* set once, before main(), by CORO_INSPECT=1 or tracing */
+extern int coro__inspect_on;   /* set once, before main(), by CORO_INSPECT=1 or tracing */
+extern uint64_t coro__renames; /* renames of named things so far (named.c) */
 #define CORO__INSPECT_ON()                                                                         \
     __builtin_expect(__atomic_load_n(&coro__inspect_on, __ATOMIC_RELAXED) != 0, 0)
 void coro__inspect_start(void);

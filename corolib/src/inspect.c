@@ -110,42 +110,73 @@ static uint32_t take_row(void)
 
 /* ---- what a row says ---------------------------------------------------- */
 
-static void fill_wait(coro_inspect_slot *r, const coro__wait *w)
+/* Where a row's texts were last copied from (this process's memory; the
+ * reader sees only the text): a change of state copies a text only when its
+ * source changed. reason and op are literals, compared by address; an
+ * object's name by its id and the count of renames (coro__renames). */
+typedef struct row_src {
+    const char *reason, *op;
+    uint64_t obj_id, renames;
+} row_src;
+
+static row_src *srcs;
+static const char unset[1]; /* a source no text has: the next fill copies */
+
+static void put(char *dst, size_t cap, const char **last, const char *s)
 {
-    copy(r->reason, sizeof r->reason, w->reason);
-    copy(r->op, sizeof r->op, w->op);
-    copy(r->obj, sizeof r->obj, w->obj ? w->obj->name : NULL);
-    r->obj_id = w->obj ? w->obj->id : 0;
+    if (*last == s) return;
+    copy(dst, cap, s);
+    *last = s;
+}
+
+/* The row's object: the one a wait is on, or the context a loop runs. */
+static void put_obj(coro_inspect_slot *r, row_src *src, const coro_named *obj)
+{
+    uint64_t id = obj ? obj->id : 0;
+    uint64_t renames = __atomic_load_n(&coro__renames, __ATOMIC_RELAXED);
+    r->obj_id = id;
+    if (id == src->obj_id && renames == src->renames) return;
+    copy(r->obj, sizeof r->obj, obj ? obj->name : NULL);
+    src->obj_id = id;
+    src->renames = renames;
+}
+
+static void fill_wait(coro_inspect_slot *r, row_src *src, const coro__wait *w)
+{
+    put(r->reason, sizeof r->reason, &src->reason, w->reason);
+    put(r->op, sizeof r->op, &src->op, w->op);
+    put_obj(r, src, w->obj);
     r->fd = w->fd;
     r->ms = w->kind == CORO__WAIT_SLEEP ? w->ms : 0;
 }
 
 /* The state's fields; the name only when asked (after a rename, at the
- * coroutine's next change of state). */
+ * coroutine's next change of state). The texts are written only in the
+ * states that define them (coro/inspect.h): a reader ignores them in the
+ * others, so a coroutine that alternates between running and waiting on
+ * the same call copies nothing. */
 static void fill(coro_inspect_slot *r, const coro_t *co, uint64_t now, bool name)
 {
     coro__thread *t = &coro__t;
+    row_src *src = &srcs[r - rows];
     r->used = 1;
     r->state = (uint8_t)co->state;
     r->flags = (co->is_main ? CORO_INSPECT_MAIN : 0) | (co->detached ? CORO_INSPECT_DETACHED : 0);
     r->since_ns = now;
     r->changes++;
     r->block = CORO_INSPECT_YIELDED;
-    r->awaiting = r->obj_id = 0;
+    r->awaiting = 0;
     r->resumer = co->resumer ? co->resumer->named.id : 0;
     r->fd = -1;
     r->ms = 0;
-    r->reason[0] = r->op[0] = r->obj[0] = 0;
     if (name) copy(r->name, sizeof r->name, co->named.name);
     switch (co->state) {
     case CORO_RUNNING:
         r->thread = me.no;
         r->tid = me.tid;
         if (t->drive && co->named.id == me.loop_runner) {
-            const coro_ctx *ctx = t->drive_arg;
             r->flags |= CORO_INSPECT_LOOP;
-            copy(r->obj, sizeof r->obj, ctx->named.name);
-            r->obj_id = ctx->named.id;
+            put_obj(r, src, &((const coro_ctx *)t->drive_arg)->named);
         }
         break;
     case CORO_SUSPENDED:
@@ -154,10 +185,10 @@ static void fill(coro_inspect_slot *r, const coro_t *co, uint64_t now, bool name
                    : co->block == CORO__BLOCK_EVENT  ? CORO_INSPECT_WAITING
                                                      : CORO_INSPECT_YIELDED;
         if (co->block == CORO__BLOCK_AWAIT && co->awaiting) r->awaiting = co->awaiting->named.id;
-        if (co->block == CORO__BLOCK_EVENT && co->wait) fill_wait(r, co->wait);
+        if (co->block == CORO__BLOCK_EVENT && co->wait) fill_wait(r, src, co->wait);
         break;
     case CORO_READY:
-        copy(r->reason, sizeof r->reason, co->wake.cause);
+        put(r->reason, sizeof r->reason, &src->reason, co->wake.cause);
         break;
     default:
         break;
@@ -195,6 +226,7 @@ static void publish(coro_t *co, const coro_t *by)
     r->thread = me.no;
     r->tid = me.tid;
     copy(r->fn, sizeof r->fn, co->fn_name);
+    srcs[i] = (row_src){unset, unset, UINT64_MAX, 0};
     fill(r, co, now, true);
     write_end(r, s);
     __atomic_add_fetch(&hdr->published, 1, __ATOMIC_RELAXED);
@@ -205,7 +237,7 @@ void coro__inspect_created(coro_t *co, const coro_t *by)
     publish(co, by);
 }
 
-void coro__inspect_move(coro_t *co)
+static void move_at(coro_t *co, uint64_t now)
 {
     if (co->irow == NO_ROW) return;
     if (!co->irow) { /* created before inspection began */
@@ -213,7 +245,6 @@ void coro__inspect_move(coro_t *co)
         return;
     }
     if (!me.no) number_thread();
-    uint64_t now = stamp();
     coro_inspect_slot *r = &rows[co->irow - 1];
     uint32_t s = write_begin(r);
     fill(r, co, now, co->irenamed);
@@ -221,6 +252,12 @@ void coro__inspect_move(coro_t *co)
     write_end(r, s);
 }
 
+void coro__inspect_move(coro_t *co)
+{
+    move_at(co, stamp());
+}
+
+/* Both parties of a switch, at one reading of the clock. */
 void coro__inspect_transfer(coro_t *from, coro_t *to)
 {
     coro__thread *t = &coro__t;
@@ -228,8 +265,9 @@ void coro__inspect_transfer(coro_t *from, coro_t *to)
         me.loop_seen = t->drive_arg;
         me.loop_runner = me.loop_seen ? t->current->named.id : 0;
     }
-    coro__inspect_move(from);
-    coro__inspect_move(to);
+    uint64_t now = stamp();
+    move_at(from, now);
+    move_at(to, now);
 }
 
 void coro__inspect_free(coro_t *co)
@@ -391,7 +429,8 @@ void coro__inspect_start(void)
     owner = getpid();
     size_t size = sizeof *hdr + (size_t)capacity * sizeof *rows;
     free_rows = malloc(capacity * sizeof *free_rows);
-    int fd = free_rows ? make_file(size) : -1;
+    srcs = calloc(capacity, sizeof *srcs);
+    int fd = free_rows && srcs ? make_file(size) : -1;
     void *map = fd < 0 ? MAP_FAILED : mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (map == MAP_FAILED) {
         fprintf(stderr, "coroscope: cannot publish the coroutine table (CORO_INSPECT): %s\n",
@@ -401,7 +440,9 @@ void coro__inspect_start(void)
             unlink(path);
         }
         free(free_rows);
+        free(srcs);
         free_rows = NULL;
+        srcs = NULL;
         return;
     }
     close(fd);

@@ -107,10 +107,14 @@ void coro_named_init(coro_named *n, const char *kind, const char *fmt, ...)
     va_end(ap);
 }
 
+uint64_t coro__renames;
+
 int coro_named_vrename(coro_named *n, const char *fmt, va_list ap)
 {
     if (!n || !fmt) return -EINVAL;
-    return set_name(n, fmt, ap);
+    int rc = set_name(n, fmt, ap);
+    if (!rc) __atomic_add_fetch(&coro__renames, 1, __ATOMIC_RELAXED);
+    return rc;
 }
 
 int coro_named_rename(coro_named *n, const char *fmt, ...)

@@ -61,7 +61,9 @@ enum {
     CORO_INSPECT_LOOP = 1u << 2,     /* running an event loop (obj: the context) */
 };
 
-/* One row, 256 bytes. Strings are NUL-terminated, cut to fit. */
+/* One row, 256 bytes. Strings are NUL-terminated, cut to fit. A field whose
+ * comment names states has a meaning only in them; in the others it keeps
+ * whatever it last held (the writer does not clear it), and readers ignore it. */
 typedef struct coro_inspect_slot {
     uint32_t seq;      /* seqlock: odd while being written; 0 = never used */
     uint8_t used;      /* 1 while a coroutine holds the row */
