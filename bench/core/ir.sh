@@ -34,3 +34,8 @@ vs "resume+yield round trip" "$core" --count "resume+yield round trip" {}
 vs "create+run+destroy (pooled stack)" "$core" --count "create+run+destroy (pooled stack)" {}
 vs "channel ping-pong round trip" "$sync" --count chan {}
 vs "mutex: both coroutines take a turn" "$sync" --count mutex {}
+if [ -x "$build/bench/echo/echo_server_notrace" ]; then
+  read -r on out _ < <(bash "$(dirname "$0")/../echo/ir.sh" "$build" --tracing)
+  printf '  %-36s %8s %8s %6s\n' "echo message (1 connection)" "$on" "$out" \
+    "$(awk -v a="$on" -v b="$out" 'BEGIN { printf "%.2f", a / b }')"
+fi

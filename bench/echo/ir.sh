@@ -7,7 +7,10 @@
 # client pauses before each message, so every message takes each server
 # through its event loop, not a lucky recv that finds the next message
 # already there (without the pause the figures depend on timing).
-#   bench/echo/ir.sh BUILD_DIR
+#   bench/echo/ir.sh BUILD_DIR            ours, ours on io_uring, epoll, libuv
+#   bench/echo/ir.sh BUILD_DIR --tracing  ours with tracing compiled in but
+#       off, then compiled out (bench/echo/echo_server_notrace), then
+#       recorded in binary into a 64 MiB ring: three numbers on one line
 set -euo pipefail
 shopt -s inherit_errexit
 build=${1:-build/release}
@@ -45,6 +48,13 @@ slope() { # name cmd...
   awk -v a="$a" -v b="$b" -v n1=$n1 -v n2=$n2 'BEGIN { printf "%.0f", (b - a) / (n2 - n1) }'
 }
 
+if [ "${2:-}" = --tracing ]; then
+  on=$(slope coroscope "$build/examples/echo-server" --port 0 --conns 1)
+  out=$(slope notrace "$build/bench/echo/echo_server_notrace" --port 0 --conns 1)
+  rec=$(CORO_TRACE="$dir/ring.ctr:ring=64M" slope recorded "$build/examples/echo-server" --port 0 --conns 1)
+  echo "$on $out $rec"
+  exit 0
+fi
 ours=$(slope coroscope "$build/examples/echo-server" --port 0 --conns 1)
 uring=$(CORO_IO_BACKEND=io_uring slope coroscope-uring "$build/examples/echo-server" --port 0 --conns 1)
 ep=$(slope epoll "$build/bench/echo/epoll_echo" 0)
