@@ -165,16 +165,41 @@ static bool lock_bin(coro__bin *b)
 
 /* ---- the file ---- */
 
-/* With b->lock held: make the file at least `size` bytes. */
+/* Zeros written into the file from `from` to `to` (raw: a hooked pwrite
+ * could suspend). Its blocks are then allocated and written, so that the
+ * first touch of a page is a minor fault, not the conversion of an
+ * unallocated or unwritten extent at the fault (measured on this ext4 VM:
+ * 0.4-0.6 us a page against 2-11 us after posix_fallocate); a full disk is
+ * an error here, not a SIGBUS later. */
+static int write_zeros(int fd, uint64_t from, uint64_t to)
+{
+    static const char zeros[65536];
+    while (from < to) {
+        size_t n = to - from < sizeof zeros ? (size_t)(to - from) : sizeof zeros;
+        ssize_t w = (ssize_t)syscall(SYS_pwrite64, fd, zeros, n, (off_t)from);
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) return errno;
+        if (w == 0) return ENOSPC;
+        from += (uint64_t)w;
+    }
+    return 0;
+}
+
+/* With b->lock held: make the file at least `size` bytes, its pages
+ * supplied before any record needs them. */
 static int grow_to(coro__bin *b, uint64_t size)
 {
     if (size <= b->mapped) return 0;
     if (size > b->reserve) return EFBIG;
     uint64_t want = (size + GROW - 1) / GROW * GROW;
     if (want > b->reserve) want = b->reserve;
-    int rc = posix_fallocate(b->fd, 0, (off_t)want);
-    if (rc == EOPNOTSUPP || rc == EINVAL) rc = ftruncate(b->fd, (off_t)want) ? errno : 0;
+    int rc = write_zeros(b->fd, b->mapped, want);
     if (rc) return rc;
+#ifdef MADV_POPULATE_WRITE
+    /* Map them now in one call rather than one fault per page on the
+     * recording path; before Linux 5.14 this fails and they come as touched. */
+    madvise(b->base + b->mapped, want - b->mapped, MADV_POPULATE_WRITE);
+#endif
     b->mapped = want;
     return 0;
 }
