@@ -122,6 +122,11 @@ typedef struct row_src {
 static row_src *srcs;
 static const char unset[1]; /* a source no text has: the next fill copies */
 
+static row_src *src_of(const coro_inspect_slot *r)
+{
+    return &srcs[r - rows];
+}
+
 static void put(char *dst, size_t cap, const char **last, const char *s)
 {
     if (*last == s) return;
@@ -141,13 +146,14 @@ static void put_obj(coro_inspect_slot *r, row_src *src, const coro_named *obj)
     src->renames = renames;
 }
 
+/* w may be NULL for a moment (between a wait's end and the move). */
 static void fill_wait(coro_inspect_slot *r, row_src *src, const coro__wait *w)
 {
-    put(r->reason, sizeof r->reason, &src->reason, w->reason);
-    put(r->op, sizeof r->op, &src->op, w->op);
-    put_obj(r, src, w->obj);
-    r->fd = w->fd;
-    r->ms = w->kind == CORO__WAIT_SLEEP ? w->ms : 0;
+    put(r->reason, sizeof r->reason, &src->reason, w ? w->reason : NULL);
+    put(r->op, sizeof r->op, &src->op, w ? w->op : NULL);
+    put_obj(r, src, w ? w->obj : NULL);
+    r->fd = w ? w->fd : -1;
+    r->ms = w && w->kind == CORO__WAIT_SLEEP ? w->ms : 0;
 }
 
 /* The state's fields; the name only when asked (after a rename, at the
@@ -155,20 +161,15 @@ static void fill_wait(coro_inspect_slot *r, row_src *src, const coro__wait *w)
  * states that define them (coro/inspect.h): a reader ignores them in the
  * others, so a coroutine that alternates between running and waiting on
  * the same call copies nothing. */
-static void fill(coro_inspect_slot *r, const coro_t *co, uint64_t now, bool name)
+static inline __attribute__((always_inline)) void fill(coro_inspect_slot *r, const coro_t *co,
+                                                       uint64_t now, bool name)
 {
     coro__thread *t = &coro__t;
-    row_src *src = &srcs[r - rows];
-    r->used = 1;
     r->state = (uint8_t)co->state;
     r->flags = (co->is_main ? CORO_INSPECT_MAIN : 0) | (co->detached ? CORO_INSPECT_DETACHED : 0);
     r->since_ns = now;
     r->changes++;
-    r->block = CORO_INSPECT_YIELDED;
-    r->awaiting = 0;
     r->resumer = co->resumer ? co->resumer->named.id : 0;
-    r->fd = -1;
-    r->ms = 0;
     if (name) copy(r->name, sizeof r->name, co->named.name);
     switch (co->state) {
     case CORO_RUNNING:
@@ -176,7 +177,7 @@ static void fill(coro_inspect_slot *r, const coro_t *co, uint64_t now, bool name
         r->tid = me.tid;
         if (t->drive && co->named.id == me.loop_runner) {
             r->flags |= CORO_INSPECT_LOOP;
-            put_obj(r, src, &((const coro_ctx *)t->drive_arg)->named);
+            put_obj(r, src_of(r), &((const coro_ctx *)t->drive_arg)->named);
         }
         break;
     case CORO_SUSPENDED:
@@ -184,11 +185,11 @@ static void fill(coro_inspect_slot *r, const coro_t *co, uint64_t now, bool name
                    : co->block == CORO__BLOCK_AWAIT  ? CORO_INSPECT_AWAITING
                    : co->block == CORO__BLOCK_EVENT  ? CORO_INSPECT_WAITING
                                                      : CORO_INSPECT_YIELDED;
-        if (co->block == CORO__BLOCK_AWAIT && co->awaiting) r->awaiting = co->awaiting->named.id;
-        if (co->block == CORO__BLOCK_EVENT && co->wait) fill_wait(r, src, co->wait);
+        if (co->block == CORO__BLOCK_AWAIT) r->awaiting = co->awaiting ? co->awaiting->named.id : 0;
+        if (co->block == CORO__BLOCK_EVENT) fill_wait(r, src_of(r), co->wait);
         break;
     case CORO_READY:
-        put(r->reason, sizeof r->reason, &src->reason, co->wake.cause);
+        put(r->reason, sizeof r->reason, &src_of(r)->reason, co->wake.cause);
         break;
     default:
         break;
@@ -220,6 +221,7 @@ static void publish(coro_t *co, const coro_t *by)
     uint64_t now = stamp();
     coro_inspect_slot *r = &rows[i];
     uint32_t s = write_begin(r);
+    r->used = 1;
     r->parent = by ? by->named.id : 0;
     r->id = co->named.id;
     r->changes = 0;
@@ -237,7 +239,7 @@ void coro__inspect_created(coro_t *co, const coro_t *by)
     publish(co, by);
 }
 
-static void move_at(coro_t *co, uint64_t now)
+static inline __attribute__((always_inline)) void move_at(coro_t *co, uint64_t now)
 {
     if (co->irow == NO_ROW) return;
     if (!co->irow) { /* created before inspection began */
