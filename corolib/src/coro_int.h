@@ -99,11 +99,11 @@ typedef enum coro__wait_kind { CORO__WAIT_IO, CORO__WAIT_SLEEP, CORO__WAIT_SYNC 
 struct coro__wait {
     const coro__wait_ops *ops;
     coro__wait_kind kind;
+    int fd;                  /* the descriptor, or -1 (here, not below: no padding) */
     const char *reason;      /* the suspend's reason: io, hook, timer, lock, channel, ... */
     const char *op;          /* the call: "recv", "accept", "hook:read", "lock", ... */
     const coro_named *obj;   /* what is awaited: a socket, the context, a mutex, ... */
     void *home;              /* the context an io or sleep wait belongs to */
-    int fd;                  /* the descriptor, or -1 */
     int64_t ms;              /* sleep: its length */
     coro_t *co;              /* the waiter */
     int result;              /* set when it ends: 0, -ETIMEDOUT, -ECANCELED, -EPIPE, ... */

@@ -155,7 +155,7 @@ static NO_ASAN void save(coro_t *co)
 #endif
     memcpy(c->buf, sp, len);
     c->len = (uint32_t)len;
-    coro__wait_moved(co, sp, sh.top, c->buf - sp);
+    if (co->wait) coro__wait_moved(co, sp, sh.top, c->buf - sp); /* no call for a yield */
 }
 
 static NO_ASAN void restore(coro_t *co)
@@ -170,7 +170,7 @@ static NO_ASAN void restore(coro_t *co)
     VALGRIND_MAKE_MEM_UNDEFINED(sh.top - c->len, c->len);
 #endif
     memcpy(sh.top - c->len, c->buf, c->len);
-    coro__wait_moved(co, c->buf, c->buf + c->len, (sh.top - c->len) - c->buf);
+    if (co->wait) coro__wait_moved(co, c->buf, c->buf + c->len, (sh.top - c->len) - c->buf);
 }
 
 static NO_ASAN void copier_main(void *arg)
