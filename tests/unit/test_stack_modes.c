@@ -8,6 +8,7 @@
  * Built without -fstack-clash-protection (the canary is the defence here).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -361,6 +362,95 @@ static void test_copy_sleepers_wake_in_order(void **state)
     coro_ctx_destroy(ctx);
 }
 
+/* Readers wait on pipes (the io wait: the socket slot and the deadline's
+ * timer both point at the record) while a writer fills them in reverse. */
+enum { PIPES = 4 };
+static int pipes[PIPES][2], read_order[PIPES], nread;
+
+static void *fd_reader(void *arg)
+{
+    int i = (int)(intptr_t)arg;
+    volatile char pad[400];
+    memset((char *)pad, 'r', sizeof pad);
+    int rc = coro_wait_fd(pipes[i][0], CORO_WAIT_READ, 10000);
+    char b = 0;
+    if (rc != 0 || read(pipes[i][0], &b, 1) != 1 || b != 'a' + i || pad[9] != 'r')
+        return (void *)-1;
+    read_order[nread++] = i;
+    coro_fd_forget(pipes[i][0]);
+    return (void *)(intptr_t)rc;
+}
+
+static void *fd_writer(void *arg)
+{
+    (void)arg;
+    coro_sleep(5);
+    for (int i = PIPES - 1; i >= 0; i--) {
+        char b = (char)('a' + i);
+        if (write(pipes[i][1], &b, 1) != 1) return (void *)-1;
+        coro_sleep(2);
+    }
+    return NULL;
+}
+
+static void test_copy_waits_on_fds(void **state)
+{
+    (void)state;
+    if (!copy_supported()) skip();
+    coro_ctx_options o = {.backend = CORO_IO_EPOLL};
+    coro_ctx *ctx = coro_ctx_create_opts(&o, "copy-fds");
+    assert_non_null(ctx);
+    coro_attr a = {.stack_mode = CORO_STACK_COPY};
+    coro_t *r[PIPES];
+    nread = 0;
+    for (int i = 0; i < PIPES; i++) {
+        assert_int_equal(pipe2(pipes[i], O_NONBLOCK), 0);
+        r[i] = coro_create_ex(&a, fd_reader, (void *)(intptr_t)i, "reader%d", i);
+        assert_int_equal(coro_resume(r[i]), 0);
+    }
+    assert_non_null(coro_spawn_ex(&a, fd_writer, NULL, "writer"));
+    assert_int_equal(coro_ctx_run(ctx), 0);
+    for (int i = 0; i < PIPES; i++) {
+        assert_int_equal(read_order[i], PIPES - 1 - i);
+        assert_int_equal((intptr_t)coro_result(r[i]), 0);
+        coro_destroy(r[i]);
+        close(pipes[i][0]);
+        close(pipes[i][1]);
+    }
+    coro_ctx_destroy(ctx);
+}
+
+/* On io_uring the kernel keeps the request's addresses: a copy-mode
+ * coroutine's fd wait there is refused, not moved. */
+static void *uring_waiter(void *arg)
+{
+    (void)arg;
+    return (void *)(intptr_t)coro_wait_fd(pipes[0][0], CORO_WAIT_READ, 1000);
+}
+
+static void test_copy_fd_wait_on_uring_is_refused(void **state)
+{
+    (void)state;
+    if (!copy_supported()) skip();
+    coro_ctx_options o = {.backend = CORO_IO_URING};
+    coro_ctx *ctx = coro_ctx_create_opts(&o, "copy-uring");
+    if (!ctx || strcmp(coro_ctx_backend(ctx), "io_uring") != 0) {
+        if (ctx) coro_ctx_destroy(ctx);
+        skip();
+    }
+    assert_int_equal(pipe2(pipes[0], O_NONBLOCK), 0);
+    coro_attr a = {.stack_mode = CORO_STACK_COPY};
+    coro_t *w = coro_create_ex(&a, uring_waiter, NULL, "on-uring");
+    assert_int_equal(coro_resume(w), 0);
+    assert_int_equal(coro_get_state(w), CORO_DEAD);
+    assert_int_equal((intptr_t)coro_result(w), -ENOTSUP);
+    assert_non_null(strstr(coro_last_error(), "'on-uring' has a copy stack"));
+    coro_destroy(w);
+    close(pipes[0][0]);
+    close(pipes[0][1]);
+    coro_ctx_destroy(ctx);
+}
+
 static coro_mutex mu;
 static coro_chan *ch;
 static long counter;
@@ -545,6 +635,8 @@ int main(void)
         cmocka_unit_test(test_slab_overrun_is_named),
         cmocka_unit_test(test_slab_deep_switch_is_named),
         cmocka_unit_test(test_copy_sleepers_wake_in_order),
+        cmocka_unit_test(test_copy_waits_on_fds),
+        cmocka_unit_test(test_copy_fd_wait_on_uring_is_refused),
         cmocka_unit_test(test_copy_waits_on_mutex_and_channel),
         cmocka_unit_test(test_copy_destroy_drops_wait),
         cmocka_unit_test(test_settings_from_threads),
