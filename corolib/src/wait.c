@@ -14,9 +14,10 @@
  * the object (a socket's waiter slot and the timer heap, a mutex's queue),
  * detach unlinks it, describe says it in words, move re-links it when a
  * copy-mode coroutine's stack, record included, is copied off the shared
- * stack or back (coro__wait_moved, called by stack_copy.c). With them, any wait can be
- * cancelled (coro_cancel_wait), dropped when its coroutine is destroyed,
- * and ended when its context goes away, without knowing what it waits on.
+ * stack or back (coro__wait_moved, called by stack_copy.c). With them, any
+ * wait can be cancelled (coro_cancel_wait), dropped when its coroutine is
+ * destroyed, and ended when its context goes away, without knowing what it
+ * waits on.
  * libdill's clauses (cr.c) are the model: a clause with a cancel callback.
  */
 #include <errno.h>
