@@ -12,10 +12,10 @@
  *                                --in-use B the array is sized so that the
  *                                whole stack in use (frames included) is B.
  *                                With --sleep each waits in coro_sleep on
- *                                an io_context's timer instead of yielding
- *                                (not the copy mode: it cannot wait); the
- *                                sleep path's frames are bigger, and the
- *                                line prints the stack in use it measured.
+ *                                an io_context's timer instead of yielding;
+ *                                the sleep path's frames are bigger (with
+ *                                --in-use the array is sized on that path),
+ *                                and the line prints the stack in use.
  *   bench_stacks switch          round trips per mode, medians of 9: main
  *                                resumes one coroutine (x1), or two in turn
  *                                (x2: for the copy mode every resume then
@@ -82,16 +82,16 @@ static void *holder(void *arg)
     return (void *)(intptr_t)buf[7];
 }
 
-/* Size the array so that a suspended holder uses `want` bytes of stack in
- * all (its frames, the runtime's and the switch's included). */
-static int calibrate(coro_attr *a, size_t want)
+/* Size the array so that a suspended body (holder, or sleeper on a timer)
+ * uses `want` bytes of stack in all (its frames, the runtime's and the
+ * switch's included). The probe is destroyed where it stopped. */
+static int calibrate(coro_attr *a, size_t want, coro_fn body)
 {
     array_bytes = 1024;
-    coro_t *p = coro_create_ex(a, holder, (void *)(intptr_t)1, "probe");
+    coro_t *p = coro_create_ex(a, body, (void *)(intptr_t)1, "probe");
     if (!p) return -1;
     coro_resume(p);
     size_t frames = coro_stack_in_use(p) - array_bytes;
-    coro_resume(p);
     coro_destroy(p);
     if (frames >= want) return -1;
     array_bytes = (want - frames) & ~(size_t)15;
@@ -104,7 +104,7 @@ static int memory(coro_stack_mode mode, const char *name, long n, size_t in_use_
     if (!all) return perror("calloc"), 1;
     memset(all, 0, (size_t)n * sizeof *all); /* resident before the baseline */
     coro_attr a = {.stack_mode = mode, .stack_size = 16 * 1024};
-    if (in_use_target && calibrate(&a, in_use_target))
+    if (in_use_target && calibrate(&a, in_use_target, holder))
         return fprintf(stderr, "bench_stacks: cannot use only %zu bytes of stack\n", in_use_target),
                1;
     /* warm up: the thread's first coroutine of a mode maps what it shares */
@@ -167,16 +167,12 @@ static void *meter(void *arg)
 
 static int memory_sleep(coro_stack_mode mode, const char *name, long n, size_t in_use_target)
 {
-    if (mode == CORO_STACK_COPY) {
-        printf("%-8s %8ld on a timer: not possible (a copy-mode coroutine cannot wait for an "
-               "event: its wait record would move with its stack)\n",
-               name, n);
-        return 0;
-    }
     coro_attr a = {.stack_mode = mode, .stack_size = 16 * 1024};
-    if (in_use_target && calibrate(&a, in_use_target)) return 1;
     coro_ctx *ctx = coro_ctx_create("bench");
     if (!ctx) return fprintf(stderr, "bench_stacks: %s\n", coro_last_error()), 1;
+    if (in_use_target && calibrate(&a, in_use_target, sleeper))
+        return fprintf(stderr, "bench_stacks: cannot use only %zu bytes of stack\n", in_use_target),
+               1;
     coro_set_stack_pool_limit(0);
     sleep_before = resident_bytes();
     long made = 0;

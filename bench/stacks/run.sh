@@ -10,7 +10,9 @@ bin=$build/bench/stacks/bench_stacks
 echo "resident memory per live coroutine (bench_stacks memory MODE N [--in-use 1024] [--sleep])"
 for args in "guarded 100000" "slab 100000" "copy 100000" "copy 1000000" \
             "guarded 30000 --in-use 1024" "slab 100000 --in-use 1024" "copy 1000000 --in-use 1024" \
-            "guarded 30000 --sleep" "slab 100000 --sleep" "copy 100000 --sleep"; do
+            "guarded 30000 --sleep" "slab 100000 --sleep" "copy 100000 --sleep" \
+            "copy 1000000 --sleep" "slab 100000 --sleep --in-use 1024" \
+            "copy 1000000 --sleep --in-use 1024"; do
   # shellcheck disable=SC2086
   "$bin" memory $args || true
 done

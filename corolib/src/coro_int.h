@@ -70,7 +70,19 @@ typedef struct coro__wait_ops {
     /* The trace's detail ("recv fd=7", "lock mutex[m] (held by a)"):
      * called only while tracing, and for the deadlock report. */
     void (*describe)(const coro__wait *w, char *buf, size_t n);
+    /* The record was copied by delta bytes with the copy-mode stack that
+     * holds it, from [lo, hi) (stack_copy.c saves a suspended coroutine's
+     * stack off the shared one, and restores it): w is the new place. Point
+     * the kind's links at w, and move w's own pointers into [lo, hi). NULL:
+     * the kind cannot follow a moving record, and refuses copy-mode waiters. */
+    void (*move)(coro__wait *w, const char *lo, const char *hi, ptrdiff_t delta);
 } coro__wait_ops;
+
+/* p, moved by delta if it points into [lo, hi): for a kind's move. */
+static inline void *coro__moved(void *p, const char *lo, const char *hi, ptrdiff_t delta)
+{
+    return (const char *)p >= lo && (const char *)p < hi ? (char *)p + delta : p;
+}
 
 /* The kinds, counted per thread: an io_context has work while io or
  * sleep waits exist; sync waits alone with nothing ready are a deadlock. */
@@ -80,16 +92,18 @@ typedef enum coro__wait_kind { CORO__WAIT_IO, CORO__WAIT_SLEEP, CORO__WAIT_SYNC 
  * One record for every blocking operation (socket, fd, sleep, mutex,
  * cond, channel, wait group, the hooks), kept on the waiter's stack for as
  * long as it waits; in the spirit of libdill's clauses. Typed fields, not
- * text: the detail string is formatted only when a trace records it.
+ * text: the detail string is formatted only when a trace records it. A
+ * copy-mode coroutine's record moves with its stack, and coro__wait_moved
+ * re-points what links to it, so that it costs no memory beside the stack.
  */
 struct coro__wait {
     const coro__wait_ops *ops;
     coro__wait_kind kind;
+    int fd;                  /* the descriptor, or -1 (here, not below: no padding) */
     const char *reason;      /* the suspend's reason: io, hook, timer, lock, channel, ... */
     const char *op;          /* the call: "recv", "accept", "hook:read", "lock", ... */
     const coro_named *obj;   /* what is awaited: a socket, the context, a mutex, ... */
     void *home;              /* the context an io or sleep wait belongs to */
-    int fd;                  /* the descriptor, or -1 */
     int64_t ms;              /* sleep: its length */
     coro_t *co;              /* the waiter */
     int result;              /* set when it ends: 0, -ETIMEDOUT, -ECANCELED, -EPIPE, ... */
@@ -311,6 +325,10 @@ bool coro__wait_end(coro__wait *w, int result, coro__wakeinfo *wi, const char *f
 bool coro__wait_cancel(coro__wait *w, const char *file, int line);
 /* Drop the wait of a coroutine about to be freed: detached, unlisted, not woken. */
 void coro__wait_drop(coro__wait *w);
+/* co's stack moved by delta from [lo, hi) (stack_copy.c): if its wait
+ * record was in it, follow it there (co->wait, the thread's list, the
+ * kind's links through ops->move). */
+void coro__wait_moved(coro_t *co, const char *lo, const char *hi, ptrdiff_t delta);
 /* The detail text of w (op and object, "recv fd=7"). */
 void coro__wait_describe(const coro__wait *w, char *buf, size_t n);
 

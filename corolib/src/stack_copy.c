@@ -14,11 +14,14 @@
  * same), so main <-> one coroutine round trips cost no copy at all.
  *
  * A suspended coroutine then costs its record and the bytes it used. The
- * price: a pointer into its stack does not survive its suspension, so the
- * runtime's event waits, whose records live on the waiter's stack, are
- * refused (the runtime aborts naming the coroutine), and it cannot move to
- * another thread. Only the assembly switch backends support it (the
- * ucontext one keeps stack addresses in its saved context).
+ * price: a pointer into its stack does not survive its suspension, and it
+ * cannot move to another thread. The runtime's own waits keep their record
+ * on the waiter's stack, and others (the timer heap, a socket, a mutex's
+ * queue) point at it: each save and restore of a waiting coroutine tells
+ * wait.c where its record went (coro__wait_moved), which re-points those
+ * links, so a waiting coroutine costs nothing more than a yielded one. Only
+ * the assembly switch backends support the mode (the ucontext one keeps
+ * stack addresses in its saved context).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -137,6 +140,9 @@ static NO_ASAN void save(coro_t *co)
     char *sp = co->ctx.sp;
     size_t len = (size_t)(sh.top - sp);
     if (sp < sh.lo || sp > sh.top) die(co, "its saved stack pointer is outside the shared stack");
+    /* A wait record on the shared stack is in the frames kept, [sp, top),
+     * or its links would point at bytes the next occupant overwrites. */
+    CORO__ASSERT(!co->wait || (char *)co->wait >= sp || (char *)co->wait < sh.lo);
     if (len > c->cap || len * 2 < c->cap) {
         char *b = malloc(len ? len : 1);
         if (!b) die(co, "no memory to save its stack while it is suspended");
@@ -149,6 +155,7 @@ static NO_ASAN void save(coro_t *co)
 #endif
     memcpy(c->buf, sp, len);
     c->len = (uint32_t)len;
+    if (co->wait) coro__wait_moved(co, sp, sh.top, c->buf - sp); /* no call for a yield */
 }
 
 static NO_ASAN void restore(coro_t *co)
@@ -163,6 +170,7 @@ static NO_ASAN void restore(coro_t *co)
     VALGRIND_MAKE_MEM_UNDEFINED(sh.top - c->len, c->len);
 #endif
     memcpy(sh.top - c->len, c->buf, c->len);
+    if (co->wait) coro__wait_moved(co, c->buf, c->buf + c->len, (sh.top - c->len) - c->buf);
 }
 
 static NO_ASAN void copier_main(void *arg)
@@ -287,11 +295,6 @@ void coro__copy_thread_drain(void)
 void coro__stack_switch_slow(coro_t *from, coro_t *to)
 {
 #if !defined(CORO_SWITCH_UCONTEXT)
-    if (from->stack.mode == CORO__COPY && from->wait)
-        die(from, "it waits for an event (a timer, a socket, a sync object), whose wait record "
-                  "lives on its stack, but the copy stack mode moves a suspended coroutine's "
-                  "stack away; give coroutines that wait for events the slab or guarded stack "
-                  "mode (coro_attr.stack_mode)");
     if (to->stack.mode == CORO__COPY && sh.occupant != to) {
         if (to->stack.lo != sh.lo)
             die(to, "it was made on another thread; copy-mode coroutines stay on their thread");

@@ -10,11 +10,14 @@
  *
  * The record says what is awaited in typed fields (op, object, fd), so the
  * wait path formats no text unless a trace records it. The kind of wait
- * supplies three functions (coro__wait_ops): attach links the record into
+ * supplies its functions (coro__wait_ops): attach links the record into
  * the object (a socket's waiter slot and the timer heap, a mutex's queue),
- * detach unlinks it, describe says it in words. With them, any wait can be
- * cancelled (coro_cancel_wait), dropped when its coroutine is destroyed,
- * and ended when its context goes away, without knowing what it waits on.
+ * detach unlinks it, describe says it in words, move re-links it when a
+ * copy-mode coroutine's stack, record included, is copied off the shared
+ * stack or back (coro__wait_moved, called by stack_copy.c). With them, any
+ * wait can be cancelled (coro_cancel_wait), dropped when its coroutine is
+ * destroyed, and ended when its context goes away, without knowing what it
+ * waits on.
  * libdill's clauses (cr.c) are the model: a clause with a cancel callback.
  */
 #include <errno.h>
@@ -94,18 +97,38 @@ static __attribute__((noinline)) void trace_suspend(coro_t *self, const coro__wa
     coro_trace_emit(&ev);
 }
 
+/* The refusals are out of line: their text buffers would otherwise be in
+ * coro__wait_for's frame, on the stack of every waiting coroutine (memory,
+ * in the copy mode: 160 bytes of each one's saved stack). */
+static __attribute__((noinline, cold)) int refuse_main(const coro__wait *w, const char *file,
+                                                       int line)
+{
+    char what[160];
+    coro__wait_describe(w, what, sizeof what);
+    return coro__fail(file, line, EPERM,
+                      "%s: must be called inside a coroutine run by a scheduler or a "
+                      "context (not main)",
+                      what);
+}
+
+static __attribute__((noinline, cold)) int refuse_copy(const coro_t *self, const coro__wait *w,
+                                                       const char *file, int line)
+{
+    char what[160];
+    coro__wait_describe(w, what, sizeof what);
+    return coro__fail(file, line, ENOTSUP,
+                      "%s: coroutine '%s' has a copy stack, which moves its wait record away "
+                      "while it waits, and this wait cannot follow it (io_uring holds its "
+                      "address); use the epoll backend, or the slab or guarded stack mode",
+                      what, self->named.name);
+}
+
 int coro__wait_for(coro__wait *w, const char *file, int line)
 {
     coro__thread *t = coro__thread_get();
     coro_t *self = t->current;
-    if (!coro__can_block(self)) {
-        char what[160];
-        coro__wait_describe(w, what, sizeof what);
-        return coro__fail(file, line, EPERM,
-                          "%s: must be called inside a coroutine run by a scheduler or a "
-                          "context (not main)",
-                          what);
-    }
+    if (!coro__can_block(self)) return refuse_main(w, file, line);
+    if (self->stack.mode == CORO__COPY && !w->ops->move) return refuse_copy(self, w, file, line);
     w->co = self;
     w->result = 0;
     w->ended = false;
@@ -120,6 +143,28 @@ int coro__wait_for(coro__wait *w, const char *file, int line)
     self->wait = NULL;
     list_del(&coro__t, w);
     return w->result;
+}
+
+void coro__wait_moved(coro_t *co, const char *lo, const char *hi, ptrdiff_t delta)
+{
+    coro__wait *old = co->wait;
+    /* Not on the stack that moved: AddressSanitizer's fake stack holds it. */
+    if (!old || (const char *)old < lo || (const char *)old >= hi) return;
+    coro__wait *w = (coro__wait *)((char *)old + delta);
+    CORO__ASSERT(w->co == co && w->ops->move); /* wait_for refused kinds that cannot move */
+    co->wait = w;
+    if (w->prev) {
+        CORO__ASSERT(w->prev->next == old);
+        w->prev->next = w;
+    } else {
+        CORO__ASSERT(coro__t.waits == old);
+        coro__t.waits = w;
+    }
+    if (w->next) {
+        CORO__ASSERT(w->next->prev == old);
+        w->next->prev = w;
+    }
+    w->ops->move(w, lo, hi, delta);
 }
 
 static const char *result_name(int result)

@@ -3,10 +3,12 @@
  * stack contents across switches in every combination, 100,000 of them
  * live at once (past the ~32k that guarded stacks reach under the default
  * vm.max_map_count), an overrun of a slab stack is named at the next switch,
- * and a copy-mode coroutine that waits for an event is refused by name.
+ * and copy-mode coroutines wait (timers, a mutex, a channel) while their
+ * stacks, wait records included, are copied off the shared stack and back.
  * Built without -fstack-clash-protection (the canary is the defence here).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -21,6 +23,7 @@
 #include <cmocka.h>
 
 #include "coro/coro.h"
+#include "coro/io.h"
 #include "coro/sync.h"
 #include "stack_child.h"
 
@@ -295,37 +298,291 @@ static void test_slab_deep_switch_is_named(void **state)
     assert_non_null(strstr(err, "stack overflow in coroutine 'diver'"));
 }
 
-static coro_mutex mu;
+/* ---- copy-mode coroutines wait: their wait record moves with the stack -- */
 
-static void *locker(void *arg)
+enum { SLEEPERS = 8, SLEEP_ROUNDS = 3 };
+static int woke[SLEEPERS * SLEEP_ROUNDS], nwoke;
+static int64_t woke_deadline[SLEEPERS * SLEEP_ROUNDS];
+
+/* Sleeper i sleeps 150 - 10 i ms: the first round wakes 7, 6, ..., 0, 10
+ * ms apart, all before any second round (2 x 80 > 150), unless the test
+ * is held up for 10 ms between two starts; the check is on the deadlines. */
+static int sleep_ms(int i)
 {
-    (void)arg;
-    coro_mutex_lock(&mu);
-    coro_yield();
-    coro_mutex_unlock(&mu);
-    return NULL;
+    return 150 - 10 * i;
 }
 
-static void child_copy_event(void)
+/* Holds 1 KiB of its stack with a pattern of its number, sleeps on the
+ * context's timer SLEEP_ROUNDS times, yields in between, and checks the
+ * pattern and every sleep's result. */
+static void *copy_sleeper(void *arg)
 {
-    coro_mutex_init(&mu, "mu");
-    coro_attr a = {.stack_mode = CORO_STACK_COPY};
-    coro_t *x = coro_create_ex(&a, locker, NULL, "holder");
-    coro_t *y = coro_create_ex(&a, locker, NULL, "waiter");
-    coro_resume(x);
-    coro_resume(y);
+    int me = (int)(intptr_t)arg;
+    volatile unsigned char buf[1024];
+    for (size_t i = 0; i < sizeof buf; i++) buf[i] = (unsigned char)(me * 31 + i);
+    intptr_t ok = 1;
+    for (int r = 0; r < SLEEP_ROUNDS; r++) {
+        int64_t t0 = coro_now_ms();
+        if (coro_sleep(sleep_ms(me)) != 0 || coro_now_ms() - t0 < sleep_ms(me)) ok = 0;
+        woke_deadline[nwoke] = t0 + sleep_ms(me);
+        woke[nwoke++] = me;
+        coro_yield();
+        for (size_t i = 0; i < sizeof buf; i++)
+            if (buf[i] != (unsigned char)(me * 31 + i)) ok = 0;
+    }
+    return (void *)(ok ? (intptr_t)(100 + me) : -1);
 }
 
-static void test_copy_event_wait_is_refused(void **state)
+static void test_copy_sleepers_wake_in_order(void **state)
 {
     (void)state;
     if (!copy_supported()) skip();
-    char err[4096];
-    int st = run_child(child_copy_event, err, sizeof err);
-    if (!WIFSIGNALED(st)) print_message("child exited %d: %s\n", WEXITSTATUS(st), err);
-    assert_true(WIFSIGNALED(st));
-    assert_non_null(strstr(err, "coroutine 'waiter'"));
-    assert_non_null(strstr(err, "waits for an event"));
+    coro_ctx *ctx = coro_ctx_create("copy-sleep");
+    assert_non_null(ctx);
+    coro_attr a = {.stack_mode = CORO_STACK_COPY};
+    coro_t *co[SLEEPERS];
+    for (int i = 0; i < SLEEPERS; i++) {
+        co[i] = coro_create_ex(&a, copy_sleeper, (void *)(intptr_t)i, "sleeper%d", i);
+        assert_non_null(co[i]);
+    }
+    nwoke = 0;
+    /* Started by hand, each waits while the next one's frames overwrite its
+     * own on the shared stack; the loop then wakes them by deadline. */
+    for (int i = 0; i < SLEEPERS; i++) assert_int_equal(coro_resume(co[i]), 0);
+    assert_int_equal(coro_resume(co[0]), -EBUSY); /* only its timer may wake it */
+    assert_int_equal(coro_ctx_run(ctx), 0);
+    assert_int_equal(nwoke, SLEEPERS * SLEEP_ROUNDS);
+    /* The timer heap woke them by deadline (t0 is read just before the
+     * sleep sets its own: a tie may go either way). */
+    for (int k = 1; k < nwoke; k++) assert_true(woke_deadline[k] + 1 >= woke_deadline[k - 1]);
+    int rounds[SLEEPERS] = {0};
+    for (int k = 0; k < nwoke; k++) rounds[woke[k]]++;
+    for (int i = 0; i < SLEEPERS; i++) {
+        assert_int_equal(rounds[i], SLEEP_ROUNDS);
+        assert_int_equal(coro_get_state(co[i]), CORO_DEAD);
+        assert_int_equal((intptr_t)coro_result(co[i]), 100 + i);
+        coro_destroy(co[i]);
+    }
+    coro_ctx_destroy(ctx);
+}
+
+/* Readers wait on pipes (the io wait: the socket slot and the deadline's
+ * timer both point at the record) while a writer fills them in reverse. */
+enum { PIPES = 4 };
+static int pipes[PIPES][2], read_order[PIPES], nread;
+
+static void *fd_reader(void *arg)
+{
+    int i = (int)(intptr_t)arg;
+    volatile char pad[400];
+    memset((char *)pad, 'r', sizeof pad);
+    int rc = coro_wait_fd(pipes[i][0], CORO_WAIT_READ, 10000);
+    char b = 0;
+    if (rc != 0 || read(pipes[i][0], &b, 1) != 1 || b != 'a' + i || pad[9] != 'r')
+        return (void *)-1;
+    read_order[nread++] = i;
+    coro_fd_forget(pipes[i][0]);
+    return (void *)(intptr_t)rc;
+}
+
+static void *fd_writer(void *arg)
+{
+    (void)arg;
+    coro_sleep(5);
+    for (int i = PIPES - 1; i >= 0; i--) {
+        char b = (char)('a' + i);
+        if (write(pipes[i][1], &b, 1) != 1) return (void *)-1;
+        coro_sleep(2);
+    }
+    return NULL;
+}
+
+static void test_copy_waits_on_fds(void **state)
+{
+    (void)state;
+    if (!copy_supported()) skip();
+    coro_ctx_options o = {.backend = CORO_IO_EPOLL};
+    coro_ctx *ctx = coro_ctx_create_opts(&o, "copy-fds");
+    assert_non_null(ctx);
+    coro_attr a = {.stack_mode = CORO_STACK_COPY};
+    coro_t *r[PIPES];
+    nread = 0;
+    for (int i = 0; i < PIPES; i++) {
+        assert_int_equal(pipe2(pipes[i], O_NONBLOCK), 0);
+        r[i] = coro_create_ex(&a, fd_reader, (void *)(intptr_t)i, "reader%d", i);
+        assert_int_equal(coro_resume(r[i]), 0);
+    }
+    assert_non_null(coro_spawn_ex(&a, fd_writer, NULL, "writer"));
+    assert_int_equal(coro_ctx_run(ctx), 0);
+    for (int i = 0; i < PIPES; i++) {
+        assert_int_equal(read_order[i], PIPES - 1 - i);
+        assert_int_equal((intptr_t)coro_result(r[i]), 0);
+        coro_destroy(r[i]);
+        close(pipes[i][0]);
+        close(pipes[i][1]);
+    }
+    coro_ctx_destroy(ctx);
+}
+
+/* On io_uring the kernel keeps the request's addresses: a copy-mode
+ * coroutine's fd wait there is refused, not moved. */
+static void *uring_waiter(void *arg)
+{
+    (void)arg;
+    return (void *)(intptr_t)coro_wait_fd(pipes[0][0], CORO_WAIT_READ, 1000);
+}
+
+static void test_copy_fd_wait_on_uring_is_refused(void **state)
+{
+    (void)state;
+    if (!copy_supported()) skip();
+    coro_ctx_options o = {.backend = CORO_IO_URING};
+    coro_ctx *ctx = coro_ctx_create_opts(&o, "copy-uring");
+    if (!ctx || strcmp(coro_ctx_backend(ctx), "io_uring") != 0) {
+        if (ctx) coro_ctx_destroy(ctx);
+        skip();
+    }
+    assert_int_equal(pipe2(pipes[0], O_NONBLOCK), 0);
+    coro_attr a = {.stack_mode = CORO_STACK_COPY};
+    coro_t *w = coro_create_ex(&a, uring_waiter, NULL, "on-uring");
+    assert_int_equal(coro_resume(w), 0);
+    assert_int_equal(coro_get_state(w), CORO_DEAD);
+    assert_int_equal((intptr_t)coro_result(w), -ENOTSUP);
+    assert_non_null(strstr(coro_last_error(), "'on-uring' has a copy stack"));
+    coro_destroy(w);
+    close(pipes[0][0]);
+    close(pipes[0][1]);
+    coro_ctx_destroy(ctx);
+}
+
+static coro_mutex mu;
+static coro_chan *ch;
+static long counter;
+
+/* Takes the mutex, yields holding it (the others queue behind it), and
+ * adds to the counter: the mutex keeps it exact. */
+static void *locker(void *arg)
+{
+    intptr_t n = (intptr_t)arg;
+    for (intptr_t i = 0; i < n; i++) {
+        if (coro_mutex_lock(&mu) != 0) return (void *)-1;
+        long c = counter;
+        coro_yield();
+        counter = c + 1;
+        coro_mutex_unlock(&mu);
+    }
+    return (void *)n;
+}
+
+/* Sends 1..n through the unbuffered channel from a variable on its stack:
+ * the receiver copies out of this stack while it is saved off the shared one. */
+static void *producer(void *arg)
+{
+    intptr_t n = (intptr_t)arg;
+    for (int v = 1; v <= n; v++)
+        if (coro_chan_send(ch, &v) != 0) return (void *)-1;
+    coro_chan_close(ch);
+    return (void *)n;
+}
+
+/* Receives into a variable on its stack, which a sender fills while this
+ * coroutine's stack is saved off the shared one. */
+static void *consumer(void *arg)
+{
+    (void)arg;
+    volatile char pad[700];
+    memset((char *)pad, 'c', sizeof pad);
+    int v = 0, last = 0;
+    intptr_t sum = 0;
+    while (coro_chan_recv(ch, &v) == 0) {
+        if (v <= last) return (void *)-1;
+        last = v;
+        sum += v;
+    }
+    for (size_t i = 0; i < sizeof pad; i++)
+        if (pad[i] != 'c') return (void *)-2;
+    return (void *)sum;
+}
+
+static void test_copy_waits_on_mutex_and_channel(void **state)
+{
+    (void)state;
+    if (!copy_supported()) skip();
+    coro_attr a = {.stack_mode = CORO_STACK_COPY};
+    coro_mutex_init(&mu, "mu");
+    counter = 0;
+    for (int i = 0; i < 4; i++)
+        assert_non_null(coro_spawn_ex(&a, locker, (void *)50, "locker%d", i));
+    ch = coro_chan_create(sizeof(int), 0, "ints");
+    assert_non_null(ch);
+    coro_t *cons[2];
+    for (int i = 0; i < 2; i++) {
+        cons[i] = coro_create_ex(&a, consumer, NULL, "consumer%d", i);
+        assert_int_equal(coro_resume(cons[i]), 0); /* waits in recv */
+    }
+    assert_non_null(coro_spawn_ex(&a, producer, (void *)(intptr_t)200, "producer"));
+    assert_true(coro_run() > 0);
+    assert_int_equal(counter, 200);
+    assert_int_equal(coro_sync_blocked(), 0);
+    /* The two consumers took turns: each got an increasing part of 1..200,
+     * together all of it. */
+    intptr_t sum = 0;
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(coro_get_state(cons[i]), CORO_DEAD);
+        assert_true((intptr_t)coro_result(cons[i]) > 0);
+        sum += (intptr_t)coro_result(cons[i]);
+        coro_destroy(cons[i]);
+    }
+    assert_int_equal(sum, 200 * 201 / 2);
+    assert_int_equal(coro_chan_destroy(ch), 0);
+    assert_int_equal(coro_mutex_destroy(&mu), 0);
+}
+
+/* Destroying a copy-mode coroutine that waits (saved off the shared stack,
+ * or still on it) drops its wait: the heap, the thread's list and the
+ * mutex's queue forget it, and the loop has nothing left to wait for.
+ * Cancelling a saved one ends its sleep with -ECANCELED. */
+static void *long_sleeper(void *arg)
+{
+    (void)arg;
+    volatile char pad[300];
+    memset((char *)pad, 's', sizeof pad);
+    int rc = coro_sleep(60000);
+    return (void *)(intptr_t)(pad[7] == 's' ? rc : -1);
+}
+
+static void test_copy_destroy_drops_wait(void **state)
+{
+    (void)state;
+    if (!copy_supported()) skip();
+    coro_ctx *ctx = coro_ctx_create("copy-destroy");
+    coro_attr a = {.stack_mode = CORO_STACK_COPY};
+    coro_mutex_init(&mu, "mu");
+    coro_t *holder = coro_create_ex(&a, locker, (void *)1, "holder");
+    coro_t *s[3], *w;
+    assert_int_equal(coro_resume(holder), 0); /* holds mu, yielded */
+    for (int i = 0; i < 3; i++) {
+        s[i] = coro_create_ex(&a, long_sleeper, NULL, "long%d", i);
+        assert_int_equal(coro_resume(s[i]), 0);
+    }
+    w = coro_create_ex(&a, locker, (void *)1, "queued");
+    assert_int_equal(coro_resume(w), 0);     /* queued behind holder: the occupant */
+    assert_int_equal(coro_destroy(s[0]), 0); /* saved: its record is in its copy */
+    assert_int_equal(coro_cancel_wait(s[1]), 0);
+    assert_int_equal(coro_destroy(w), 0); /* the occupant, waiting on mu */
+    assert_int_equal(coro_destroy(s[2]), 0);
+    assert_int_equal(coro_sync_blocked(), 0);
+    assert_int_equal(coro_resume(holder), 0); /* unlocks: nobody queued */
+    assert_int_equal(coro_get_state(holder), CORO_DEAD);
+    int64_t t0 = coro_now_ms();
+    assert_int_equal(coro_ctx_run(ctx), 0); /* runs s[1] to its -ECANCELED; no timer left */
+    assert_true(coro_now_ms() - t0 < 30000);
+    assert_int_equal(coro_get_state(s[1]), CORO_DEAD);
+    assert_int_equal((intptr_t)coro_result(s[1]), -ECANCELED);
+    coro_destroy(s[1]);
+    coro_destroy(holder);
+    assert_int_equal(coro_mutex_destroy(&mu), 0);
+    coro_ctx_destroy(ctx);
 }
 
 /* ---- settings from many threads (run under TSan) ------------------------ */
@@ -381,7 +638,11 @@ int main(void)
         cmocka_unit_test(test_100k_copy),
         cmocka_unit_test(test_slab_overrun_is_named),
         cmocka_unit_test(test_slab_deep_switch_is_named),
-        cmocka_unit_test(test_copy_event_wait_is_refused),
+        cmocka_unit_test(test_copy_sleepers_wake_in_order),
+        cmocka_unit_test(test_copy_waits_on_fds),
+        cmocka_unit_test(test_copy_fd_wait_on_uring_is_refused),
+        cmocka_unit_test(test_copy_waits_on_mutex_and_channel),
+        cmocka_unit_test(test_copy_destroy_drops_wait),
         cmocka_unit_test(test_settings_from_threads),
     };
     return cmocka_run_group_tests_name("stack_modes", tests, NULL, NULL);

@@ -70,10 +70,12 @@ typedef enum coro_state {
  *    suspending copies the bytes in use out to the heap, and resuming
  *    copies them back (libaco's copy-stack). The least memory (about 1.5 KiB
  *    for a coroutine using 1 KiB) and the slowest switch between two such
- *    coroutines. While it is suspended nothing may point into its stack, so
- *    it may yield, resume and await, but not wait for events (sleep,
- *    sockets, mutexes, channels: their wait records live on the stack; the
- *    runtime aborts naming the coroutine). It stays on its thread.
+ *    coroutines. While it is suspended nothing of the program's may point
+ *    into its stack. The runtime's own waits follow it (sleep, sockets and
+ *    fds on the epoll backend, mutexes, conds, wait groups, channels: their
+ *    records move with the stack and are re-linked), except on io_uring
+ *    sockets, where the kernel keeps the addresses: -ENOTSUP. It stays on
+ *    its thread.
  * DEFAULT is the process default (coro_set_default_stack_mode; GUARDED).
  */
 typedef enum coro_stack_mode {

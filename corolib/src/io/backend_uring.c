@@ -389,7 +389,9 @@ static void call_detach(coro__wait *base)
     ur_disarm(w->ctx, w);
 }
 
-static const coro__wait_ops call_ops = {call_attach, call_detach, NULL};
+/* No move: the kernel keeps the addresses of the call's buffer and deadline
+ * (on the waiter's stack), so a copy-mode coroutine is refused (wait.c). */
+static const coro__wait_ops call_ops = {call_attach, call_detach, NULL, NULL};
 
 ssize_t coro__uring_call(const char *file, int line, coro_sock *s, int op, void *buf, size_t len,
                          int64_t timeout_ms, const char *opname)

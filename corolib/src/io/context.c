@@ -282,6 +282,12 @@ static int io_attach(coro__wait *base, const char *file, int line)
     if (w->ctx->closing)
         return coro__fail(file, line, ECANCELED, "%s: %s is being destroyed", base->op,
                           w->ctx->named.name);
+    if (w->sock && base->co->stack.mode == CORO__COPY && w->ctx->be != &coro__backend_epoll)
+        return coro__fail(file, line, ENOTSUP,
+                          "%s on %s: coroutine '%s' has a copy stack, which moves its wait "
+                          "record away while it waits, and %s keeps its address; use the epoll "
+                          "backend, or the slab or guarded stack mode",
+                          base->op, w->sock->named.name, base->co->named.name, w->ctx->be->name);
     if (w->sock) {
         coro__waiter *other = w->sock->waiter[w->dir];
         if (other)
@@ -308,13 +314,27 @@ static void io_detach(coro__wait *base)
     }
 }
 
+/* The record moved with a copy-mode stack: the heap and the socket's slot
+ * point at it (the epoll backend keeps no address of it). */
+static void io_move(coro__wait *base, const char *lo, const char *hi, ptrdiff_t delta)
+{
+    (void)lo, (void)hi;
+    coro__waiter *w = (coro__waiter *)base, *old = (coro__waiter *)((char *)w - delta);
+    w->timer.waiter = w;
+    if (w->timer.index != SIZE_MAX) {
+        CORO__ASSERT(w->ctx->heap[w->timer.index] == &old->timer);
+        w->ctx->heap[w->timer.index] = &w->timer;
+    }
+    if (w->sock && w->sock->waiter[w->dir] == old) w->sock->waiter[w->dir] = w;
+}
+
 static void sleep_describe(const coro__wait *w, char *buf, size_t n)
 {
     snprintf(buf, n, "sleep %lld ms", (long long)w->ms);
 }
 
-static const coro__wait_ops io_ops = {io_attach, io_detach, NULL};
-static const coro__wait_ops sleep_ops = {io_attach, io_detach, sleep_describe};
+static const coro__wait_ops io_ops = {io_attach, io_detach, NULL, io_move};
+static const coro__wait_ops sleep_ops = {io_attach, io_detach, sleep_describe, io_move};
 
 int coro__io_wait(const char *file, int line, coro_sock *s, int dir, int64_t timeout_ms,
                   const char *reason, const char *op)

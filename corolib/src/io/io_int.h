@@ -28,16 +28,17 @@ typedef struct coro__timer {
 } coro__timer;
 
 /* An io or sleep wait: the one wait record (coro_int.h) and where it is
- * linked in the context, on the waiter's stack while it waits. */
+ * linked in the context, on the waiter's stack while it waits (the small
+ * fields last: no padding, as it is part of every waiting stack). */
 struct coro__waiter {
     coro__wait base; /* first: the loop gets from one to the other */
     coro_ctx *ctx;
     coro_sock *sock; /* NULL for a sleep */
-    int dir;
     coro__timer timer;
     uint64_t be_op; /* the backend's handle of its request (io_uring), or 0 */
     uint64_t op_no; /* io_uring: the submission's number in the trace */
-    bool proactor;  /* io_uring: a submitted call, not a readiness wait */
+    int dir;
+    bool proactor; /* io_uring: a submitted call, not a readiness wait */
 };
 
 typedef struct coro__post {

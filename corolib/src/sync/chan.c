@@ -108,8 +108,10 @@ static void recv_describe(const coro__wait *w, char *buf, size_t n)
     snprintf(buf, n, "recv %s (empty)", w->obj->name);
 }
 
-static const coro__wait_ops send_ops = {coro__sync_attach, coro__sync_detach, send_describe};
-static const coro__wait_ops recv_ops = {coro__sync_attach, coro__sync_detach, recv_describe};
+static const coro__wait_ops send_ops = {coro__sync_attach, coro__sync_detach, send_describe,
+                                        coro__sync_move_data};
+static const coro__wait_ops recv_ops = {coro__sync_attach, coro__sync_detach, recv_describe,
+                                        coro__sync_move_data};
 
 int coro_chan_send_at(const char *file, int line, coro_chan *ch, const void *elem)
 {

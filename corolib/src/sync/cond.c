@@ -36,8 +36,10 @@ static void wg_describe(const coro__wait *w, char *buf, size_t n)
     snprintf(buf, n, "%s (%ld left)", wg->named.name, wg->count);
 }
 
-static const coro__wait_ops cond_ops = {coro__sync_attach, coro__sync_detach, cond_describe};
-static const coro__wait_ops wg_ops = {coro__sync_attach, coro__sync_detach, wg_describe};
+static const coro__wait_ops cond_ops = {coro__sync_attach, coro__sync_detach, cond_describe,
+                                        coro__sync_move};
+static const coro__wait_ops wg_ops = {coro__sync_attach, coro__sync_detach, wg_describe,
+                                      coro__sync_move};
 
 int coro_cond_wait_at(const char *file, int line, coro_cond *c, coro_mutex *m)
 {

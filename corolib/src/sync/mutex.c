@@ -34,7 +34,8 @@ static void lock_describe(const coro__wait *w, char *buf, size_t n)
     snprintf(buf, n, "lock %s (held by %s)", m->named.name, m->owner_name);
 }
 
-static const coro__wait_ops lock_ops = {coro__sync_attach, coro__sync_detach, lock_describe};
+static const coro__wait_ops lock_ops = {coro__sync_attach, coro__sync_detach, lock_describe,
+                                        coro__sync_move};
 
 static void take(coro_mutex *m, coro_t *co)
 {

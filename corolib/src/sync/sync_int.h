@@ -32,5 +32,9 @@ void coro__sync_created(const coro_named *n, const char *kind);
 /* attach and detach of every sync wait: into and out of its queue. */
 int coro__sync_attach(coro__wait *w, const char *file, int line);
 void coro__sync_detach(coro__wait *w);
+/* move of every sync wait: its queue links follow it (a copy-mode stack);
+ * a channel's, with its data pointer. */
+void coro__sync_move(coro__wait *w, const char *lo, const char *hi, ptrdiff_t delta);
+void coro__sync_move_data(coro__wait *w, const char *lo, const char *hi, ptrdiff_t delta);
 
 #endif

@@ -59,6 +59,33 @@ void coro__sync_detach(coro__wait *w)
     if (n->q) unlink_node(n->q, n);
 }
 
+/* The node moved with a copy-mode stack: its queue neighbours (or the
+ * queue's ends) point at it. */
+void coro__sync_move(coro__wait *w, const char *lo, const char *hi, ptrdiff_t delta)
+{
+    (void)lo, (void)hi, (void)delta;
+    coro__wnode *n = (coro__wnode *)w;
+    if (n->q) {
+        if (n->prev)
+            n->prev->next = n;
+        else
+            n->q->head = n;
+        if (n->next)
+            n->next->prev = n;
+        else
+            n->q->tail = n;
+    }
+}
+
+/* A channel's node also points at the element to copy, on that stack too
+ * (a local of the sender or the receiver). */
+void coro__sync_move_data(coro__wait *w, const char *lo, const char *hi, ptrdiff_t delta)
+{
+    coro__sync_move(w, lo, hi, delta);
+    coro__wnode *n = (coro__wnode *)w;
+    n->data = coro__moved(n->data, lo, hi, delta);
+}
+
 int coro__sync_block(const char *file, int line, coro_waitq *q, coro__wnode *n,
                      const coro__wait_ops *ops, const coro_named *obj, const char *reason,
                      const char *op)
