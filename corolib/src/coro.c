@@ -236,9 +236,8 @@ static inline __attribute__((always_inline)) void transfer(coro__thread *t, coro
     landed(t, from);
 }
 
-/* Every `ret` after a switch is mispredicted (the return stack buffer holds
- * the other coroutine's callers), so the hot paths inline the transfer and
- * keep the call chain around a switch short. */
+/* The traced transfer out of line, so that the untraced one (a scheduler's
+ * resume of a ready coroutine) passes no event's arguments. */
 static __attribute__((noinline)) void transfer_traced(coro__thread *t, coro_t *from, coro_t *to,
                                                       const char *cause, uint64_t by,
                                                       const coro__wakeinfo *w, const char *file,
@@ -247,8 +246,9 @@ static __attribute__((noinline)) void transfer_traced(coro__thread *t, coro_t *f
     transfer(t, from, to, cause, by, w, file, line);
 }
 
-/* The traced transfer out of line, so that the untraced one (a scheduler's
- * resume of a ready coroutine) passes no event's arguments. */
+/* Every `ret` after a switch is mispredicted (the return stack buffer holds
+ * the other coroutine's callers), so the hot paths inline the transfer and
+ * keep the call chain around a switch short. */
 void coro__transfer(coro__thread *t, coro_t *from, coro_t *to, const char *cause, uint64_t by,
                     const coro__wakeinfo *w, const char *file, int line)
 {

@@ -350,8 +350,9 @@ void coro__overflow_thread_fini(void);
 /* ---- coro.c: transfers, used by sched.c and the io_context ---- */
 
 /* Stop the running coroutine, which passed the gate and traced its
- * suspend, in wait w; give control to its resumer. Returns when its waker
- * has called coro__wake() and a scheduler resumed it. */
+ * suspend, in wait w; give control to its resumer (under coro_run, to the
+ * next ready coroutine). Returns when its waker has called coro__wake()
+ * and a scheduler resumed it. */
 void coro__park(coro__thread *t, coro_t *self, coro__wait *w);
 
 /* Make a suspended or new coroutine ready: appends to the ready queue and
