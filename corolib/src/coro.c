@@ -55,12 +55,12 @@ static void make_exit_key(void)
 
 static void created(coro_t *co, coro_t *by, const char *file, int line);
 
-coro__thread *coro__thread_get(void)
+/* coro__thread_get's first call on a thread (current is set once it is
+ * ready; ready alone while main is being made) */
+coro__thread *coro__thread_init(void)
 {
     coro__thread *t = &coro__t;
-    /* current is set once the thread is ready: testing it lets callers
-     * reuse the load they make next */
-    if (__builtin_expect(t->current != NULL, 1) || t->ready) return t;
+    if (t->ready) return t;
     t->ready = true;
     coro_t *m = &t->main;
     memset(m, 0, sizeof *m);
@@ -229,7 +229,7 @@ static inline __attribute__((always_inline)) void transfer(coro__thread *t, coro
                                                            uint64_t by, const coro__wakeinfo *w,
                                                            const char *file, int line)
 {
-    if (CORO_TRACE_ON() && cause) trace_resume(from, to, cause, by, w, file, line);
+    if (cause && CORO_TRACE_ON()) trace_resume(from, to, cause, by, w, file, line);
     coro__move_before_transfer(to, CORO_RUNNING, CORO__BLOCK_NONE);
     if (CORO__INSPECT_ON()) coro__inspect_transfer(from, to); /* before current changes */
     t->current = to;
@@ -250,13 +250,27 @@ static inline __attribute__((always_inline)) void transfer(coro__thread *t, coro
     landed(t, from);
 }
 
+/* The traced transfer out of line, so that the untraced one (a scheduler's
+ * resume of a ready coroutine) passes no event's arguments. */
+static __attribute__((noinline)) void transfer_traced(coro__thread *t, coro_t *from, coro_t *to,
+                                                      const char *cause, uint64_t by,
+                                                      const coro__wakeinfo *w, const char *file,
+                                                      int line)
+{
+    transfer(t, from, to, cause, by, w, file, line);
+}
+
 /* Every `ret` after a switch is mispredicted (the return stack buffer holds
  * the other coroutine's callers), so the hot paths inline the transfer and
  * keep the call chain around a switch short. */
 void coro__transfer(coro__thread *t, coro_t *from, coro_t *to, const char *cause, uint64_t by,
                     const coro__wakeinfo *w, const char *file, int line)
 {
-    transfer(t, from, to, cause, by, w, file, line);
+    if (CORO_TRACE_ON() && cause) {
+        transfer_traced(t, from, to, cause, by, w, file, line);
+        return;
+    }
+    transfer(t, from, to, NULL, 0, NULL, NULL, 0);
 }
 
 static __attribute__((noinline)) void trace_finish(coro_t *co, void *result)
@@ -527,6 +541,40 @@ static inline __attribute__((always_inline)) void leave(coro__thread *t, coro_t 
     transfer(t, self, to, cause, 0, NULL, NULL, 0);
 }
 
+/*
+ * Give control away from a coroutine, while nothing records: when
+ * coro_run()'s loop resumed it (its resumer is t->runner) and another
+ * coroutine is ready, straight to that one, as the loop would do next, in
+ * one switch instead of two (into the loop and out); when the one ready is
+ * itself (it yielded, alone), back to it without a switch. The loop's own
+ * resumes are what the trace and the live table show, so the callers take
+ * the long way when tracing (leave), and this one when inspecting.
+ */
+static inline __attribute__((always_inline)) void leave_scheduled(coro__thread *t, coro_t *self)
+{
+    coro_t *to = self->resumer;
+    coro_t *next = t->rq_head;
+    if (to == t->runner && next && !CORO__INSPECT_ON()) {
+        coro__rq_pop(t);
+        t->runs++;
+        if (next == self) { /* ready again, and the loop would resume it now */
+            coro__move_before_transfer(self, CORO_RUNNING, CORO__BLOCK_NONE);
+            return;
+        }
+        next->resumer = to; /* as if the loop had resumed it */
+        next->scheduled = true;
+        to = next;
+    }
+    self->resumer = NULL;
+    transfer(t, self, to, NULL, 0, NULL, NULL, 0);
+}
+
+/* The long way, traced: to the resumer, which records the resume. */
+static __attribute__((noinline)) void leave_traced(coro__thread *t, coro_t *self)
+{
+    leave(t, self, "return");
+}
+
 static __attribute__((noinline)) void trace_yield(coro_t *self, const char *file, int line)
 {
     coro_trace_brief e = {.kind = CORO_EV_SUSPEND,
@@ -540,21 +588,29 @@ static __attribute__((noinline)) void trace_yield(coro_t *self, const char *file
 }
 
 /* A scheduled coroutine that yields goes back on its scheduler's queue. */
-static __attribute__((noinline)) void requeue(coro__thread *t, coro_t *self, const char *file,
-                                              int line)
+static inline void requeue(coro__thread *t, coro_t *self, const char *file, int line)
 {
+    self->wake = (coro__wakeinfo){.cause = "ready", .by = self->named.id};
     if (self->ws) {
         /* queued by the worker once we are off this stack (ws.c) */
-        self->wake = (coro__wakeinfo){.cause = "ready", .by = self->named.id};
         coro__move_before_transfer(self, CORO_READY, CORO__BLOCK_NONE);
         t->ws_pending = self;
     } else {
-        coro__wakeinfo w = {.cause = "ready", .by = self->named.id};
-        coro__wake(self, &w, file, line);
+        coro__wake(self, &self->wake, file, line);
     }
 }
 
-/* Every case of coro_yield, with its trace event. */
+/* A yield while something records: its suspend event, the long way. */
+static __attribute__((noinline)) void yield_traced(coro__thread *t, coro_t *self, const char *file,
+                                                   int line)
+{
+    trace_yield(self, file, line);
+    coro__move_from(self, CORO_RUNNING, CORO_SUSPENDED, CORO__BLOCK_NONE);
+    if (self->scheduled) requeue(t, self, file, line);
+    leave_traced(t, self);
+}
+
+/* Every case of coro_yield. */
 static __attribute__((noinline)) void yield_checked(const char *file, int line)
 {
     coro__thread *t = coro__thread_get();
@@ -564,10 +620,13 @@ static __attribute__((noinline)) void yield_checked(const char *file, int line)
         for (size_t n = t->rq_len; n && t->rq_head; n--) coro__run_ready(coro__rq_pop(t));
         return;
     }
-    if (CORO_TRACE_ON()) trace_yield(self, file, line);
-    coro__move_before_transfer(self, CORO_SUSPENDED, CORO__BLOCK_NONE);
+    if (CORO_TRACE_ON()) {
+        yield_traced(t, self, file, line);
+        return;
+    }
+    coro__move_from(self, CORO_RUNNING, CORO_SUSPENDED, CORO__BLOCK_NONE);
     if (self->scheduled) requeue(t, self, file, line);
-    leave(t, self, "return");
+    leave_scheduled(t, self);
 }
 
 /* The usual case on its own (see coro_resume_at): back to the resumer,
@@ -588,8 +647,11 @@ void coro_yield_at(const char *file, int line)
 void coro__park(coro__thread *t, coro_t *self, coro__wait *w)
 {
     (void)w;
-    coro__move_before_transfer(self, CORO_SUSPENDED, CORO__BLOCK_EVENT);
-    leave(t, self, "return");
+    coro__move_from(self, CORO_RUNNING, CORO_SUSPENDED, CORO__BLOCK_EVENT);
+    if (CORO_TRACE_ON())
+        leave_traced(t, self);
+    else
+        leave_scheduled(t, self);
 }
 
 /* Does x wait (directly or through a chain of awaits) for co? */

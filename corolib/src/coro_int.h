@@ -162,6 +162,11 @@ typedef struct coro__thread {
      * false when nothing can ever make progress. */
     bool (*drive)(void *arg);
     void *drive_arg;
+    /* The coroutine running coro_run()'s loop, NULL outside it: one that
+     * it resumed may hand control straight to the next ready coroutine
+     * (coro.c, leave_scheduled), counted in runs for coro_run's result. */
+    coro_t *runner;
+    size_t runs;
     coro__wait *waits; /* every wait of this thread, for teardown and reports */
     size_t waiting[3]; /* waits not yet ended, by kind */
     char err[512];
@@ -176,8 +181,16 @@ extern _Thread_local coro__thread coro__t;
 void coro__named_vinit(coro_named *n, const char *kind, const char *unnamed, const char *fmt,
                        va_list ap);
 
-/* The thread's state, initialised on first use (creates "main"). */
-coro__thread *coro__thread_get(void);
+/* The thread's state, initialised on first use (creates "main"). Inline:
+ * every blocking and waking call asks for it, and after the first call it
+ * is one load and a test. */
+coro__thread *coro__thread_init(void);
+static inline coro__thread *coro__thread_get(void)
+{
+    coro__thread *t = &coro__t;
+    if (__builtin_expect(t->current != NULL, 1)) return t;
+    return coro__thread_init();
+}
 
 /* Record a sentence for coro_last_error() and, when tracing, an error
  * event; returns -err for convenience. */
@@ -356,8 +369,9 @@ void coro__overflow_thread_fini(void);
 /* ---- coro.c: transfers, used by sched.c and the io_context ---- */
 
 /* Stop the running coroutine, which passed the gate and traced its
- * suspend, in wait w; give control to its resumer. Returns when its waker
- * has called coro__wake() and a scheduler resumed it. */
+ * suspend, in wait w; give control to its resumer (under coro_run, to the
+ * next ready coroutine). Returns when its waker has called coro__wake()
+ * and a scheduler resumed it. */
 void coro__park(coro__thread *t, coro_t *self, coro__wait *w);
 
 /* Make a suspended or new coroutine ready: appends to the ready queue and
@@ -373,8 +387,18 @@ void coro__run_ready(coro_t *co);
 void coro__transfer(coro__thread *t, coro_t *from, coro_t *to, const char *cause, uint64_t by,
                     const coro__wakeinfo *w, const char *file, int line);
 
-/* Pop the head of the ready queue, or NULL. */
-coro_t *coro__rq_pop(coro__thread *t);
+/* Pop the head of the ready queue, or NULL. Inline: the switch paths
+ * take the head themselves (coro.c, leave_scheduled). */
+static inline coro_t *coro__rq_pop(coro__thread *t)
+{
+    coro_t *co = t->rq_head;
+    if (!co) return NULL;
+    t->rq_head = co->next;
+    if (!t->rq_head) t->rq_tail = NULL;
+    co->next = NULL;
+    t->rq_len--;
+    return co;
+}
 void coro__rq_push(coro__thread *t, coro_t *co);
 
 /* Fill the common fields of an event about co (id, name, depth). */

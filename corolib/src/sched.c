@@ -23,23 +23,14 @@ void coro__rq_push(coro__thread *t, coro_t *co)
     t->rq_len++;
 }
 
-coro_t *coro__rq_pop(coro__thread *t)
-{
-    coro_t *co = t->rq_head;
-    if (!co) return NULL;
-    t->rq_head = co->next;
-    if (!t->rq_head) t->rq_tail = NULL;
-    co->next = NULL;
-    t->rq_len--;
-    return co;
-}
-
 /* The wake event, and the waking object's name kept for the resume event
  * (the object may be gone by then). Out of line: a wake that nothing
  * records keeps a small frame. */
 static __attribute__((noinline)) void
 trace_wake(coro__thread *t, coro_t *co, const coro__wakeinfo *w, const char *file, int line)
 {
+    /* w may be co->wake itself, whose name is replaced by its copy below */
+    coro_trace_ref obj = w->obj;
     if (w->obj.name) {
         size_t n = strlen(w->obj.name);
         if (n < sizeof co->wake_obj_name) {
@@ -60,22 +51,41 @@ trace_wake(coro__thread *t, coro_t *co, const coro__wakeinfo *w, const char *fil
     else
         ev.by.id = w->by;
     coro__ev_wake(&ev, w);
+    ev.obj = obj;
     ev.detail = w->detail;
     coro_trace_emit(&ev);
 }
 
-void coro__wake(coro_t *co, const coro__wakeinfo *w, const char *file, int line)
+static inline void enqueue(coro__thread *t, coro_t *co)
 {
-    coro__thread *t = coro__thread_get();
-    co->wake = *w;
-    co->wake.obj.name = NULL; /* the id is enough when nothing records */
-    coro__move(co, CORO_READY, CORO__BLOCK_NONE);
-    if (CORO_TRACE_ON()) trace_wake(t, co, w, file, line);
-    /* After the event: once queued on a scheduler, another thread may run it. */
     if (co->ws)
         coro__ws_push(co);
     else
         coro__rq_push(t, co);
+}
+
+/* The wake event, then the queue: once queued on a scheduler, another
+ * thread may run it. One call that ends coro__wake, so that its path
+ * without tracing makes no call and saves no registers. */
+static __attribute__((noinline)) void
+traced_wake(coro__thread *t, coro_t *co, const coro__wakeinfo *w, const char *file, int line)
+{
+    trace_wake(t, co, w, file, line);
+    enqueue(t, co);
+}
+
+void coro__wake(coro_t *co, const coro__wakeinfo *w, const char *file, int line)
+{
+    /* a wake comes from a thread that runs coroutines: its state is made */
+    coro__thread *t = &coro__t;
+    if (w != &co->wake) co->wake = *w; /* a sync wake builds it there */
+    coro__move(co, CORO_READY, CORO__BLOCK_NONE);
+    if (CORO_TRACE_ON()) {
+        traced_wake(t, co, w, file, line);
+        return;
+    }
+    co->wake.obj.name = NULL; /* the id is enough when nothing records */
+    enqueue(t, co);
 }
 
 void coro__run_ready(coro_t *co)
@@ -91,12 +101,21 @@ void coro__run_ready(coro_t *co)
 size_t coro_run(void)
 {
     coro__thread *t = coro__thread_get();
-    size_t n = 0;
+    /* A coroutine this loop resumes may resume the next ready one itself
+     * (coro.c, leave_scheduled) and count it in t->runs; a coro_run()
+     * inside one of them has its own loop, so the outer one's are kept. */
+    coro_t *outer = t->runner;
+    size_t outer_runs = t->runs;
+    t->runner = t->current;
+    t->runs = 0;
     coro_t *co;
     while ((co = coro__rq_pop(t))) {
+        t->runs++;
         coro__run_ready(co);
-        n++;
     }
+    size_t n = t->runs;
+    t->runner = outer;
+    t->runs = outer_runs;
     /* Without an event loop nothing else can wake a coroutine blocked on a
      * mutex, channel, ...: say so, naming each. */
     if (!t->drive && coro_sync_blocked()) coro__sync_report_stuck();

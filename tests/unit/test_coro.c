@@ -332,6 +332,40 @@ static void test_spawn_round_robin(void **state)
     assert_int_equal(coro_run(), 0);
 }
 
+/* A coroutine alone on the queue that yields runs on at once (no switch
+ * while nothing records), and each of its turns is still a resumption. */
+static void test_lone_yielder_is_counted(void **state)
+{
+    (void)state;
+    struct turns t = {.len = 0};
+    assert_non_null(coro_spawn(take_turns, &t, "a"));
+    assert_int_equal(coro_run(), 4); /* 3 turns + finish */
+    t.log[t.len] = 0;
+    assert_string_equal(t.log, "aaa");
+}
+
+static void *run_inner(void *arg)
+{
+    struct turns *t = arg;
+    coro_spawn(take_turns, t, "b");
+    coro_spawn(take_turns, t, "c");
+    /* its own loop: the coroutines it runs hand control to each other
+     * and back to it, not to the outer loop */
+    size_t n = coro_run();
+    t->log[t->len++] = n == 8 ? 'y' : 'n';
+    return NULL;
+}
+
+static void test_nested_run_counts_its_own(void **state)
+{
+    (void)state;
+    struct turns t = {.len = 0};
+    assert_non_null(coro_spawn(run_inner, &t, "outer"));
+    assert_int_equal(coro_run(), 1);
+    t.log[t.len] = 0;
+    assert_string_equal(t.log, "bcbcbcy");
+}
+
 static void *spawn_and_return(void *arg)
 {
     int *hits = arg;
@@ -550,6 +584,8 @@ int main(void)
         cmocka_unit_test(test_await_errors),
         cmocka_unit_test(test_await_spawned_is_refused),
         cmocka_unit_test(test_spawn_round_robin),
+        cmocka_unit_test(test_lone_yielder_is_counted),
+        cmocka_unit_test(test_nested_run_counts_its_own),
         cmocka_unit_test(test_spawned_outlives_spawner),
         cmocka_unit_test(test_many_spawned_are_reclaimed),
         cmocka_unit_test(test_resume_errors),

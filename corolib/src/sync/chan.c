@@ -66,6 +66,18 @@ const char *coro_chan_name(const coro_chan *ch)
     return ch->named.name;
 }
 
+/* Elements are mostly a word or a pointer: a copy of a known size is one
+ * move, not a call into memcpy. */
+static inline void copy_elem(void *dst, const void *src, size_t n)
+{
+    if (n == sizeof(int))
+        memcpy(dst, src, sizeof(int));
+    else if (n == sizeof(void *))
+        memcpy(dst, src, sizeof(void *));
+    else
+        memcpy(dst, src, n);
+}
+
 static char *at(coro_chan *ch, size_t i)
 {
     return ch->ring + ((ch->head + i) % ch->ring_cap) * ch->elem;
@@ -86,13 +98,13 @@ static bool grow(coro_chan *ch)
 
 static void push(coro_chan *ch, const void *e)
 {
-    memcpy(at(ch, ch->len), e, ch->elem);
+    copy_elem(at(ch, ch->len), e, ch->elem);
     ch->len++;
 }
 
 static void pop(coro_chan *ch, void *out)
 {
-    memcpy(out, at(ch, 0), ch->elem);
+    copy_elem(out, at(ch, 0), ch->elem);
     ch->head = (ch->head + 1) % ch->ring_cap;
     ch->len--;
 }
@@ -119,7 +131,7 @@ int coro_chan_send_at(const char *file, int line, coro_chan *ch, const void *ele
         return coro__fail(file, line, EPIPE, "send on %s: it is closed", ch->named.name);
     coro__wnode *r = coro__sync_pop(&ch->receivers);
     if (r) { /* a receiver waits: the buffer is empty, hand it over */
-        memcpy(r->data, elem, ch->elem);
+        copy_elem(r->data, elem, ch->elem);
         coro__sync_wake(r, 0, file, line);
         return 0;
     }
@@ -146,7 +158,7 @@ int coro_chan_recv_at(const char *file, int line, coro_chan *ch, void *out)
     }
     coro__wnode *s = coro__sync_pop(&ch->senders);
     if (s) { /* unbuffered: straight from the sender */
-        memcpy(out, s->data, ch->elem);
+        copy_elem(out, s->data, ch->elem);
         coro__sync_wake(s, 0, file, line);
         return 0;
     }

@@ -41,6 +41,11 @@ static void take(coro_mutex *m, coro_t *co)
 {
     m->owner = co->named.id;
     const char *name = co->named.name;
+    _Static_assert(sizeof m->owner_name == sizeof co->named.buf, "a short name fits whole");
+    if (name == co->named.buf) { /* the usual short name: one copy of a known size */
+        memcpy(m->owner_name, co->named.buf, sizeof m->owner_name);
+        return;
+    }
     size_t n = strnlen(name, sizeof m->owner_name - 1);
     memcpy(m->owner_name, name, n);
     m->owner_name[n] = 0;

@@ -90,9 +90,16 @@ int coro__sync_block(const char *file, int line, coro_waitq *q, coro__wnode *n,
                      const coro__wait_ops *ops, const coro_named *obj, const char *reason,
                      const char *op)
 {
-    n->base = (coro__wait){.ops = ops, .kind = CORO__WAIT_SYNC, .reason = reason, .op = op};
+    /* Field by field, not a compound literal that zeroes the whole record
+     * first: coro__wait_for sets co, result, ended and the list links. */
+    n->base.ops = ops;
+    n->base.kind = CORO__WAIT_SYNC;
+    n->base.reason = reason;
+    n->base.op = op;
     n->base.obj = obj;
+    n->base.home = NULL;
     n->base.fd = -1;
+    n->base.ms = 0;
     n->q = q;
     return coro__wait_for(&n->base, file, line);
 }
@@ -106,9 +113,12 @@ coro__wnode *coro__sync_pop(coro_waitq *q)
 
 void coro__sync_wake(coro__wnode *n, int result, const char *file, int line)
 {
-    coro__wakeinfo w = {.cause = "wake", .by = coro__t.current->named.id};
-    w.obj = coro_named_ref(n->base.obj);
-    coro__wait_end(&n->base, result, &w, file, line);
+    /* Built where coro__wake keeps it, the waiter's record, rather than
+     * here and copied there. */
+    coro__wakeinfo *w = &n->base.co->wake;
+    *w = (coro__wakeinfo){.cause = "wake", .by = coro__t.current->named.id};
+    w->obj = coro_named_ref(n->base.obj);
+    coro__wait_end(&n->base, result, w, file, line);
 }
 
 size_t coro_deadlock_report(FILE *out)
