@@ -123,12 +123,11 @@ static __attribute__((noinline, cold)) int refuse_copy(const coro_t *self, const
                       what, self->named.name);
 }
 
-int coro__wait_for(coro__wait *w, const char *file, int line)
+/* The wait itself, in two copies: `traced` is a constant in each, so the
+ * untraced one keeps nothing alive across the attach for a suspend event. */
+static inline __attribute__((always_inline)) int wait(coro__thread *t, coro_t *self, coro__wait *w,
+                                                      const char *file, int line, bool traced)
 {
-    coro__thread *t = coro__thread_get();
-    coro_t *self = t->current;
-    if (!coro__can_block(self)) return refuse_main(w, file, line);
-    if (self->stack.mode == CORO__COPY && !w->ops->move) return refuse_copy(self, w, file, line);
     w->co = self;
     w->result = 0;
     w->ended = false;
@@ -136,13 +135,29 @@ int coro__wait_for(coro__wait *w, const char *file, int line)
     if (rc) return rc;
     list_add(t, w);
     self->wait = w;
-    if (CORO_TRACE_ON()) trace_suspend(self, w, file, line);
+    if (traced) trace_suspend(self, w, file, line);
     coro__park(t, self, w);
     /* Only coro__wait_end makes a waiting coroutine ready. */
     CORO__ASSERT(w->ended && self->wait == w);
     self->wait = NULL;
     list_del(&coro__t, w);
     return w->result;
+}
+
+static __attribute__((noinline)) int wait_traced(coro__thread *t, coro_t *self, coro__wait *w,
+                                                 const char *file, int line)
+{
+    return wait(t, self, w, file, line, true);
+}
+
+int coro__wait_for(coro__wait *w, const char *file, int line)
+{
+    coro__thread *t = coro__thread_get();
+    coro_t *self = t->current;
+    if (!coro__can_block(self)) return refuse_main(w, file, line);
+    if (self->stack.mode == CORO__COPY && !w->ops->move) return refuse_copy(self, w, file, line);
+    if (CORO_TRACE_ON()) return wait_traced(t, self, w, file, line);
+    return wait(t, self, w, file, line, false);
 }
 
 void coro__wait_moved(coro_t *co, const char *lo, const char *hi, ptrdiff_t delta)
