@@ -150,21 +150,30 @@ _Static_assert(offsetof(coro_ctr_record, file) - offsetof(coro_ctr_record, co_na
                    (NSTRF - 1) * sizeof(uint32_t),
                "the string ids are consecutive");
 
-/* The strings of a record, in field order. When the file holds every
- * string, an id no larger than the last is one it holds: one check for all
- * ten (and str[0] is NULL, "none"). Otherwise each id is checked alone. */
-static inline int record_strings(const bin_in *in, const coro_ctr_record *r, const char *s[NSTRF])
+static inline uint32_t max32(uint32_t a, uint32_t b)
+{
+    return a > b ? a : b;
+}
+
+/* Does the record name only strings the file holds? When the file holds
+ * every string, an id no larger than the last is one (0 is "none", and
+ * str[0] is NULL): one test for all ten, on their largest. */
+static inline bool strings_held(const bin_in *in, const coro_ctr_record *r)
+{
+    uint32_t hi = max32(max32(max32(r->co_name, r->from_name), max32(r->to_name, r->by_name)),
+                        max32(max32(r->obj_name, r->obj_kind), max32(r->cause, r->reason)));
+    hi = max32(hi, max32(r->detail, r->file));
+    return in->whole && hi <= in->nstr;
+}
+
+/* The slow way: each id checked alone, to say which string is missing. */
+static int strings_checked(const bin_in *in, const coro_ctr_record *r)
 {
     uint32_t id[NSTRF];
     memcpy(id, (const char *)r + offsetof(coro_ctr_record, co_name), sizeof id);
-    uint32_t hi = 0;
-    for (int k = 0; k < NSTRF; k++) hi = id[k] > hi ? id[k] : hi;
-    if (in->whole && hi <= in->nstr) {
-        for (int k = 0; k < NSTRF; k++) s[k] = in->str[id[k]];
-        return 0;
-    }
+    const char *s;
     for (int k = 0; k < NSTRF; k++)
-        if (str_of(in, id[k], &s[k], r)) return VZ_BADINPUT;
+        if (str_of(in, id[k], &s, r)) return VZ_BADINPUT;
     return 0;
 }
 
@@ -182,8 +191,9 @@ static inline uint64_t ns_of(const bin_in *in, uint64_t ts)
     return ts > in->tsc_a ? in->ns_a + (uint64_t)((double)(ts - in->tsc_a) * in->rate) : 0;
 }
 
-/* One record into one event: every field written once (no clearing of
- * the 216-byte event first). */
+/* One record into one event: every field written once, in the event's
+ * order (no clearing of the 216-byte event first), each string straight
+ * from the table once the ids are known to be good. */
 static inline int convert(const bin_in *in, const coro_ctr_record *r, coro_trace_ev *ev)
 {
     if (r->kind >= CORO_EV__COUNT) {
@@ -191,35 +201,35 @@ static inline int convert(const bin_in *in, const coro_ctr_record *r, coro_trace
                 (unsigned long long)r->seq, r->kind);
         return VZ_BADINPUT;
     }
-    const char *s[NSTRF];
-    if (record_strings(in, r, s)) return VZ_BADINPUT;
+    if (!strings_held(in, r) && strings_checked(in, r)) return VZ_BADINPUT;
+    const char **str = in->str;
     bool addr = r->has & CORO_EVH_ADDR;
-    *ev = (coro_trace_ev){
-        .seq = r->seq,
-        .ts = ns_of(in, r->ts),
-        .thread = r->thread,
-        .kind = (coro_ev_kind)r->kind,
-        .has = r->has,
-        .co = {r->co, s[0] ? s[0] : in->empty}, /* as the JSON form always has co_name */
-        .from = {r->from, s[1]},
-        .to = {r->to, s[2]},
-        .by = {r->by, s[3]},
-        .obj = {r->obj, s[4]},
-        .obj_kind = s[5],
-        .cause = s[6],
-        .reason = s[7],
-        .detail = s[8],
-        .fd = r->fd,
-        .events = r->events,
-        .timeout_ms = addr ? 0 : (int64_t)r->aux,
-        .nready = r->nready,
-        .wait = r->wait,
-        .value = r->value,
-        .depth = r->depth,
-        .addr = addr ? r->aux : 0,
-        .file = s[9],
-        .line = r->line,
-    };
+    ev->seq = r->seq;
+    ev->ts = ns_of(in, r->ts);
+    ev->thread = r->thread;
+    ev->kind = (coro_ev_kind)r->kind;
+    ev->has = r->has;
+    ev->co.id = r->co;
+    /* as the JSON form always has co_name */
+    ev->co.name = r->co_name ? str[r->co_name] : in->empty;
+    ev->from = (coro_trace_ref){r->from, str[r->from_name]};
+    ev->to = (coro_trace_ref){r->to, str[r->to_name]};
+    ev->by = (coro_trace_ref){r->by, str[r->by_name]};
+    ev->obj = (coro_trace_ref){r->obj, str[r->obj_name]};
+    ev->obj_kind = str[r->obj_kind];
+    ev->cause = str[r->cause];
+    ev->reason = str[r->reason];
+    ev->detail = str[r->detail];
+    ev->fd = r->fd;
+    ev->events = r->events;
+    ev->timeout_ms = addr ? 0 : (int64_t)r->aux;
+    ev->nready = r->nready;
+    ev->wait = r->wait;
+    ev->value = r->value;
+    ev->depth = r->depth;
+    ev->addr = addr ? r->aux : 0;
+    ev->file = str[r->file];
+    ev->line = r->line;
     return 0;
 }
 
