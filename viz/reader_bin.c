@@ -246,6 +246,10 @@ static int alloc_events(const bin_in *in, vz_trace *t, size_t n)
 
 enum { UNORDERED = -1 };
 
+/* The address n elements after p, as a number: it may lie past the end of
+ * the array, which only a prefetch (that never faults) may be given. */
+#define AHEAD(p, n) ((const void *)((uintptr_t)(p) + (n) * sizeof *(p)))
+
 /* The record after the one numbered *last: its event, its line, the gap
  * before it. UNORDERED when it does not come after *last, unless the
  * records are known to be sorted (a record numbered 0 then makes a gap, as
@@ -258,6 +262,10 @@ static inline int emit(const bin_in *in, const coro_ctr_record *r, vz_trace *t, 
         add_gap(t, *last, r->seq - *last - 1, t->n);
     }
     size_t i = t->n;
+    /* The hardware prefetcher stops at each 4 KiB page, and both arrays
+     * cross one every 19-26 records: ask for the lines 8 records ahead. */
+    __builtin_prefetch(AHEAD(r, 8));
+    __builtin_prefetch(AHEAD(&t->ev[i], 8), 1);
     if (convert(in, r, &t->ev[i])) return VZ_BADINPUT;
     t->lineno[i] = (uint32_t)(i + 1);
     t->n = i + 1;
