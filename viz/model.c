@@ -5,6 +5,7 @@
  * N; views that need totals (graph, stats) replay everything once.
  */
 #include <ctype.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -139,6 +140,10 @@ static void thread_seen(vz_model *m, const coro_trace_ev *ev)
 
 void vz_model_apply(vz_model *m, const coro_trace_ev *ev)
 {
+    /* Views apply a trace's events in array order: the hardware prefetcher
+     * stops at each 4 KiB page (19 events), so ask for the event 4 ahead.
+     * (An address only, which may lie past the array: a prefetch never faults.) */
+    __builtin_prefetch((const void *)((uintptr_t)ev + 4 * sizeof *ev));
     uint64_t wait_start = vz_wait_start(m, ev);
     thread_seen(m, ev);
     /* Every party first: vz_model_get may grow (move) the array, so no
