@@ -1,11 +1,11 @@
 /*
  * huge_pages.c - big arrays filled once from start to end (a binary trace's
- * events, the order of its records) ask the kernel for 2 MiB pages.
+ * events and their line numbers) ask the kernel for 2 MiB pages.
  *
- * Reading a trace of 2 million events writes 430 MB of events into memory
- * nobody touched yet; with 4 KiB pages that is 100,000 page faults, and
- * they took as long as the reading itself (docs/performance.md, "The
- * recorder"). One fault per 2 MiB removes nearly all of them.
+ * Reading a trace of 2 million events writes 432 MB of events into memory
+ * nobody touched yet; with 4 KiB pages that is 105,000 page faults, most of
+ * the kernel's time, which was half of the reading (docs/performance.md,
+ * "The recorder"). One fault per 2 MiB removes nearly all of them.
  */
 #include <stdint.h>
 #include <sys/mman.h>
