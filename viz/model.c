@@ -5,6 +5,7 @@
  * N; views that need totals (graph, stats) replay everything once.
  */
 #include <ctype.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,7 +29,8 @@ static size_t slot_of(uint64_t id, size_t slots)
     return (size_t)(id * 11400714819323198485u) & (slots - 1);
 }
 
-vz_coro *vz_model_find(const vz_model *m, uint64_t id)
+/* The lookup every event makes two or three of: inline in vz_model_apply. */
+static inline vz_coro *find(const vz_model *m, uint64_t id)
 {
     if (!m->slots) return NULL;
     for (size_t j = slot_of(id, m->slots);; j = (j + 1) & (m->slots - 1)) {
@@ -36,6 +38,11 @@ vz_coro *vz_model_find(const vz_model *m, uint64_t id)
         if (!s) return NULL;
         if (m->co[s - 1].id == id) return &m->co[s - 1];
     }
+}
+
+vz_coro *vz_model_find(const vz_model *m, uint64_t id)
+{
+    return find(m, id);
 }
 
 static void rehash(vz_model *m)
@@ -52,19 +59,16 @@ static void rehash(vz_model *m)
     }
 }
 
-vz_coro *vz_model_get(vz_model *m, uint64_t id, const char *name)
+/* A coroutine seen for the first time: once per coroutine, so kept out of
+ * line, away from the lookup. */
+static __attribute__((noinline)) vz_coro *add(vz_model *m, uint64_t id, const char *name)
 {
-    vz_coro *c = vz_model_find(m, id);
-    if (c) {
-        if (name) c->name = name;
-        return c;
-    }
     if (m->n == m->cap) {
         m->cap = m->cap ? m->cap * 2 : 64;
         m->co = realloc(m->co, m->cap * sizeof *m->co);
         if (!m->co) abort();
     }
-    c = &m->co[m->n++];
+    vz_coro *c = &m->co[m->n++];
     memset(c, 0, sizeof *c);
     c->id = id;
     c->name = name ? name : vz_intern("?");
@@ -78,6 +82,19 @@ vz_coro *vz_model_get(vz_model *m, uint64_t id, const char *name)
         m->slot[j] = m->n;
     }
     return c;
+}
+
+static inline vz_coro *get(vz_model *m, uint64_t id, const char *name)
+{
+    vz_coro *c = find(m, id);
+    if (!c) return add(m, id, name);
+    if (name) c->name = name;
+    return c;
+}
+
+vz_coro *vz_model_get(vz_model *m, uint64_t id, const char *name)
+{
+    return get(m, id, name);
 }
 
 static void run_until(vz_coro *c, uint64_t ts)
@@ -123,20 +140,24 @@ static void thread_seen(vz_model *m, const coro_trace_ev *ev)
 
 void vz_model_apply(vz_model *m, const coro_trace_ev *ev)
 {
+    /* Views apply a trace's events in array order: the hardware prefetcher
+     * stops at each 4 KiB page (19 events), so ask for the event 4 ahead.
+     * (An address only, which may lie past the array: a prefetch never faults.) */
+    __builtin_prefetch((const void *)((uintptr_t)ev + 4 * sizeof *ev));
     uint64_t wait_start = vz_wait_start(m, ev);
     thread_seen(m, ev);
     /* Every party first: vz_model_get may grow (move) the array, so no
      * pointer into it is held across a call that can add an entry. */
     if (ev->obj.id) {
-        vz_coro *o = vz_model_get(m, ev->obj.id, ev->obj.name);
+        vz_coro *o = get(m, ev->obj.id, ev->obj.name);
         o->is_object = true;
         if (ev->obj_kind) o->obj_kind = ev->obj_kind;
     }
     vz_coro *f = ev->kind == CORO_EV_RESUME && ev->from.id && ev->from.id != ev->co.id
-                     ? vz_model_get(m, ev->from.id, ev->from.name)
+                     ? get(m, ev->from.id, ev->from.name)
                      : NULL;
     size_t fi = f ? (size_t)(f - m->co) : 0;
-    vz_coro *c = ev->co.id ? vz_model_get(m, ev->co.id, ev->co.name) : NULL;
+    vz_coro *c = ev->co.id ? get(m, ev->co.id, ev->co.name) : NULL;
     if (f) f = &m->co[fi];
     if (c) {
         c->events++;
@@ -178,7 +199,7 @@ void vz_model_apply(vz_model *m, const coro_trace_ev *ev)
             /* An await ends when the child finishes (below); a thread's main
              * that awaits drives the scheduler meanwhile, so it runs again
              * while still awaiting. */
-            if (ev->cause && !strcmp(ev->cause, "continuation") && f && c->awaiting == f->id)
+            if (f && c->awaiting == f->id && ev->cause && !strcmp(ev->cause, "continuation"))
                 c->awaiting = 0;
         }
         break;
@@ -196,7 +217,7 @@ void vz_model_apply(vz_model *m, const coro_trace_ev *ev)
         break;
     case CORO_EV_AWAIT: {
         /* Awaiting a child that already finished does not suspend. */
-        vz_coro *child = ev->to.id ? vz_model_find(m, ev->to.id) : NULL;
+        vz_coro *child = ev->to.id ? find(m, ev->to.id) : NULL;
         if (c && ev->to.id && !(child && child->state == VZ_DEAD)) {
             run_until(c, ev->ts);
             c->state = VZ_SUSPENDED;
@@ -229,7 +250,7 @@ void vz_model_apply(vz_model *m, const coro_trace_ev *ev)
         break;
     case CORO_EV_DESTROY:
         if (ev->obj.id)
-            vz_model_find(m, ev->obj.id)->state = VZ_DEAD;
+            find(m, ev->obj.id)->state = VZ_DEAD;
         else if (c)
             c->state = VZ_DEAD;
         break;

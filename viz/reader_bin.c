@@ -3,14 +3,19 @@
  * vz_trace the JSON reader fills, so that every view reads both.
  *
  * The file is mapped, its strings read into the interned set, and its
- * records (chunk by chunk, one thread each) put in seq order: by placing
- * each at seq - first when the numbers are dense, by sorting otherwise.
- * Missing numbers become gaps: events overwritten by the flight recorder,
- * or not recorded (no room). Every inconsistency is reported with where it
- * is in the file.
+ * records, in seq order (bin_order.c), turned into events. Missing numbers
+ * become gaps: events overwritten by the flight recorder, or not recorded
+ * (no room). Every inconsistency is reported with where it is in the file.
+ *
+ * Speed (docs/performance.md, "The recorder"): the file is read once, a
+ * record becomes an event by writing every field once, its ten strings are
+ * resolved with one range check when the file holds all its strings, and
+ * the event array asks for huge pages, whose faults otherwise cost as much
+ * as the reading.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -18,6 +23,7 @@
 #include <unistd.h>
 
 #include "coro/trace_bin.h"
+#include "reader_bin.h"
 #include "viz.h"
 
 bool vz_is_binary(const char *path)
@@ -31,35 +37,40 @@ bool vz_is_binary(const char *path)
     return yes;
 }
 
-typedef struct bin_in {
-    const char *path;
-    const char *base;
-    size_t size;
-    const coro_ctr_header *h;
-    const char **str; /* string id -> interned string */
-    uint64_t nstr;
-    uint64_t nchunks;
-    double rate; /* ns per tick of a TSC clock */
-} bin_in;
-
-static int bad(const bin_in *in, const char *what, unsigned long long at)
+int vz_bin_bad(const bin_in *in, const char *what, unsigned long long at)
 {
     fprintf(stderr, "%s: %s (at byte %llu)\n", in->path, what, at);
     return VZ_BADINPUT;
 }
 
-static const coro_ctr_chunk *chunk(const bin_in *in, uint64_t i)
+int vz_bin_twice(const bin_in *in, uint64_t seq)
+{
+    fprintf(stderr, "%s: seq %llu appears twice\n", in->path, (unsigned long long)seq);
+    return VZ_BADINPUT;
+}
+
+const coro_ctr_chunk *vz_bin_chunk(const bin_in *in, uint64_t i)
 {
     return (const coro_ctr_chunk *)(in->base + CORO_CTR_HEADER + i * CORO_CTR_CHUNK);
+}
+
+static void read_clock(bin_in *in)
+{
+    const coro_ctr_header *h = in->h;
+    in->tsc = h->ts_kind == CORO_CTR_TS_TSC;
+    in->tsc_a = h->tsc_a;
+    in->ns_a = h->ns_a;
+    in->rate =
+        h->tsc_b > h->tsc_a ? (double)(h->ns_b - h->ns_a) / (double)(h->tsc_b - h->tsc_a) : 1.0;
 }
 
 static int read_header(bin_in *in, vz_trace *t)
 {
     const coro_ctr_header *h = in->h;
     if (in->size < CORO_CTR_HEADER || memcmp(h->magic, CORO_CTR_MAGIC, 8))
-        return bad(in, "not a coroscope binary trace", 0);
+        return vz_bin_bad(in, "not a coroscope binary trace", 0);
     if (h->endian != CORO_CTR_ENDIAN)
-        return bad(in, "written on a machine of the other byte order; convert it there", 12);
+        return vz_bin_bad(in, "written on a machine of the other byte order; convert it there", 12);
     if (h->version != CORO_CTR_VERSION) {
         fprintf(stderr,
                 "%s: binary trace format version %u is not understood; this coroscope reads "
@@ -69,10 +80,10 @@ static int read_header(bin_in *in, vz_trace *t)
     }
     if (h->header_size != CORO_CTR_HEADER || h->chunk_size != CORO_CTR_CHUNK ||
         h->record_size != sizeof(coro_ctr_record))
-        return bad(in, "header sizes differ from this coroscope's format", 16);
+        return vz_bin_bad(in, "header sizes differ from this coroscope's format", 16);
     uint64_t fit = (in->size - CORO_CTR_HEADER) / CORO_CTR_CHUNK;
     in->nchunks = h->chunks < fit ? h->chunks : fit;
-    if (h->ring_chunks > in->nchunks) return bad(in, "the ring is larger than the file", 40);
+    if (h->ring_chunks > in->nchunks) return vz_bin_bad(in, "the ring is larger than the file", 40);
     char prog[sizeof h->program + 1];
     memcpy(prog, h->program, sizeof h->program);
     prog[sizeof h->program] = 0;
@@ -83,20 +94,22 @@ static int read_header(bin_in *in, vz_trace *t)
     t->end_events = h->end_events;
     t->end_dropped = h->dropped;
     t->overwritten = h->overwritten;
+    read_clock(in);
     return 0;
 }
 
 static int read_strings(bin_in *in)
 {
     in->nstr = in->h->strings;
-    if (in->nstr > in->size) return bad(in, "more strings than bytes", 0);
+    if (in->nstr > in->size) return vz_bin_bad(in, "more strings than bytes", 0);
     in->str = calloc(in->nstr + 1, sizeof *in->str);
-    if (!in->str) return bad(in, "out of memory for the strings", 0);
+    if (!in->str) return vz_bin_bad(in, "out of memory for the strings", 0);
+    uint64_t held = 0;
     for (uint64_t i = 0; i < in->nchunks; i++) {
-        const coro_ctr_chunk *c = chunk(in, i);
+        const coro_ctr_chunk *c = vz_bin_chunk(in, i);
         if (c->type != CORO_CTR_STRINGS) continue;
         size_t used = c->count, room = CORO_CTR_CHUNK - sizeof *c;
-        if (used > room) return bad(in, "a string chunk says it holds more than it can", 0);
+        if (used > room) return vz_bin_bad(in, "a string chunk says it holds more than it can", 0);
         const char *p = (const char *)(c + 1), *end = p + used;
         while (p + sizeof(coro_ctr_string) <= end) {
             coro_ctr_string e;
@@ -104,14 +117,18 @@ static int read_strings(bin_in *in)
             size_t need = (sizeof e + e.len + 1 + 7) & ~(size_t)7;
             unsigned long long at = (unsigned long long)(p - in->base);
             if (!e.id || e.id > in->nstr || need > (size_t)(end - p) || p[sizeof e + e.len])
-                return bad(in, "a damaged string entry", at);
+                return vz_bin_bad(in, "a damaged string entry", at);
+            held += !in->str[e.id];
             in->str[e.id] = vz_intern(p + sizeof e);
             p += need;
         }
     }
+    in->whole = held == in->nstr;
     return 0;
 }
 
+/* The slow way, for a record that names a string the file may not hold:
+ * says which event refers to which. */
 static inline int str_of(const bin_in *in, uint32_t id, const char **out, const coro_ctr_record *r)
 {
     if (!id) {
@@ -127,72 +144,36 @@ static inline int str_of(const bin_in *in, uint32_t id, const char **out, const 
     return 0;
 }
 
-static int cmp_seq(const void *a, const void *b)
+/* A record's string fields, co_name .. file, one after another. */
+enum { NSTRF = 10 };
+_Static_assert(offsetof(coro_ctr_record, file) - offsetof(coro_ctr_record, co_name) ==
+                   (NSTRF - 1) * sizeof(uint32_t),
+               "the string ids are consecutive");
+
+static inline uint32_t max32(uint32_t a, uint32_t b)
 {
-    uint64_t x = (*(const coro_ctr_record *const *)a)->seq;
-    uint64_t y = (*(const coro_ctr_record *const *)b)->seq;
-    return x < y ? -1 : x > y;
+    return a > b ? a : b;
 }
 
-/* Every committed record, in seq order. */
-static int collect(const bin_in *in, const coro_ctr_record ***out, size_t *n_out)
+/* Does the record name only strings the file holds? When the file holds
+ * every string, an id no larger than the last is one (0 is "none", and
+ * str[0] is NULL): one test for all ten, on their largest. */
+static inline bool strings_held(const bin_in *in, const coro_ctr_record *r)
 {
-    size_t n = 0;
-    uint64_t lo = UINT64_MAX, hi = 0;
-    for (uint64_t i = 0; i < in->nchunks; i++) {
-        const coro_ctr_chunk *c = chunk(in, i);
-        if (c->type != CORO_CTR_EVENTS) continue;
-        if (c->count > CORO_CTR_RECORDS_PER_CHUNK)
-            return bad(in, "an event chunk says it holds more records than it can",
-                       (unsigned long long)((const char *)c - in->base));
-        const coro_ctr_record *r = (const coro_ctr_record *)(c + 1);
-        for (uint64_t k = 0; k < c->count; k++) {
-            if (r[k].seq < lo) lo = r[k].seq;
-            if (r[k].seq > hi) hi = r[k].seq;
-        }
-        n += c->count;
-    }
-    const coro_ctr_record **v = calloc(n ? n : 1, sizeof *v);
-    if (!v) return bad(in, "out of memory for the events", 0);
-    bool dense = n && hi - lo < 4 * (uint64_t)n + 1024;
-    const coro_ctr_record **slot = dense ? calloc(hi - lo + 1, sizeof *slot) : NULL;
-    size_t k = 0;
-    for (uint64_t i = 0; i < in->nchunks; i++) {
-        const coro_ctr_chunk *c = chunk(in, i);
-        if (c->type != CORO_CTR_EVENTS) continue;
-        const coro_ctr_record *r = (const coro_ctr_record *)(c + 1);
-        for (uint64_t j = 0; j < c->count; j++) {
-            if (!slot) {
-                v[k++] = &r[j];
-                continue;
-            }
-            const coro_ctr_record **s = &slot[r[j].seq - lo];
-            if (*s) {
-                fprintf(stderr, "%s: seq %llu appears twice\n", in->path,
-                        (unsigned long long)r[j].seq);
-                free(slot);
-                free(v);
-                return VZ_BADINPUT;
-            }
-            *s = &r[j];
-        }
-    }
-    if (slot) {
-        for (uint64_t s = 0; s <= hi - lo; s++)
-            if (slot[s]) v[k++] = slot[s];
-        free(slot);
-    } else {
-        qsort(v, k, sizeof *v, cmp_seq);
-        for (size_t i = 1; i < k; i++)
-            if (v[i]->seq == v[i - 1]->seq) {
-                fprintf(stderr, "%s: seq %llu appears twice\n", in->path,
-                        (unsigned long long)v[i]->seq);
-                free(v);
-                return VZ_BADINPUT;
-            }
-    }
-    *out = v;
-    *n_out = k;
+    uint32_t hi = max32(max32(max32(r->co_name, r->from_name), max32(r->to_name, r->by_name)),
+                        max32(max32(r->obj_name, r->obj_kind), max32(r->cause, r->reason)));
+    hi = max32(hi, max32(r->detail, r->file));
+    return in->whole && hi <= in->nstr;
+}
+
+/* The slow way: each id checked alone, to say which string is missing. */
+static int strings_checked(const bin_in *in, const coro_ctr_record *r)
+{
+    uint32_t id[NSTRF];
+    memcpy(id, (const char *)r + offsetof(coro_ctr_record, co_name), sizeof id);
+    const char *s;
+    for (int k = 0; k < NSTRF; k++)
+        if (str_of(in, id[k], &s, r)) return VZ_BADINPUT;
     return 0;
 }
 
@@ -204,50 +185,148 @@ static void add_gap(vz_trace *t, uint64_t after, uint64_t count, size_t index)
     t->gaps[t->ngaps++] = (vz_gap){after, count, index};
 }
 
-static int convert(const bin_in *in, const coro_ctr_record *r, coro_trace_ev *ev)
+static inline uint64_t ns_of(const bin_in *in, uint64_t ts)
 {
-    const coro_ctr_header *h = in->h;
-    memset(ev, 0, sizeof *ev);
+    if (!in->tsc) return ts;
+    return ts > in->tsc_a ? in->ns_a + (uint64_t)((double)(ts - in->tsc_a) * in->rate) : 0;
+}
+
+/* One record into one event: every field written once, in the event's
+ * order (no clearing of the 216-byte event first), each string straight
+ * from the table once the ids are known to be good. */
+static inline int convert(const bin_in *in, const coro_ctr_record *r, coro_trace_ev *ev)
+{
     if (r->kind >= CORO_EV__COUNT) {
         fprintf(stderr, "%s: event %llu has an unknown kind %u\n", in->path,
                 (unsigned long long)r->seq, r->kind);
         return VZ_BADINPUT;
     }
+    if (!strings_held(in, r) && strings_checked(in, r)) return VZ_BADINPUT;
+    const char **str = in->str;
+    bool addr = r->has & CORO_EVH_ADDR;
     ev->seq = r->seq;
-    if (h->ts_kind == CORO_CTR_TS_TSC) {
-        double rate =
-            h->tsc_b > h->tsc_a ? (double)(h->ns_b - h->ns_a) / (double)(h->tsc_b - h->tsc_a) : 1.0;
-        ev->ts = r->ts > h->tsc_a ? h->ns_a + (uint64_t)((double)(r->ts - h->tsc_a) * rate) : 0;
-    } else {
-        ev->ts = r->ts;
-    }
+    ev->ts = ns_of(in, r->ts);
     ev->thread = r->thread;
     ev->kind = (coro_ev_kind)r->kind;
     ev->has = r->has;
     ev->co.id = r->co;
-    ev->from.id = r->from;
-    ev->to.id = r->to;
-    ev->by.id = r->by;
-    ev->obj.id = r->obj;
-    int rc = str_of(in, r->co_name, &ev->co.name, r) | str_of(in, r->from_name, &ev->from.name, r) |
-             str_of(in, r->to_name, &ev->to.name, r) | str_of(in, r->by_name, &ev->by.name, r) |
-             str_of(in, r->obj_name, &ev->obj.name, r) | str_of(in, r->obj_kind, &ev->obj_kind, r) |
-             str_of(in, r->cause, &ev->cause, r) | str_of(in, r->reason, &ev->reason, r) |
-             str_of(in, r->detail, &ev->detail, r) | str_of(in, r->file, &ev->file, r);
-    if (rc) return VZ_BADINPUT;
-    if (!ev->co.name) ev->co.name = vz_intern(""); /* as the JSON form always has co_name */
-    ev->wait = r->wait;
-    ev->value = r->value;
-    if (r->has & CORO_EVH_ADDR)
-        ev->addr = r->aux;
-    else
-        ev->timeout_ms = (int64_t)r->aux;
-    ev->line = r->line;
+    /* as the JSON form always has co_name */
+    ev->co.name = r->co_name ? str[r->co_name] : in->empty;
+    ev->from = (coro_trace_ref){r->from, str[r->from_name]};
+    ev->to = (coro_trace_ref){r->to, str[r->to_name]};
+    ev->by = (coro_trace_ref){r->by, str[r->by_name]};
+    ev->obj = (coro_trace_ref){r->obj, str[r->obj_name]};
+    ev->obj_kind = str[r->obj_kind];
+    ev->cause = str[r->cause];
+    ev->reason = str[r->reason];
+    ev->detail = str[r->detail];
     ev->fd = r->fd;
     ev->events = r->events;
+    ev->timeout_ms = addr ? 0 : (int64_t)r->aux;
     ev->nready = r->nready;
+    ev->wait = r->wait;
+    ev->value = r->value;
     ev->depth = r->depth;
+    ev->addr = addr ? r->aux : 0;
+    ev->file = str[r->file];
+    ev->line = r->line;
     return 0;
+}
+
+static int alloc_events(const bin_in *in, vz_trace *t, size_t n)
+{
+    t->cap = n ? n : 1;
+    t->ev = malloc(t->cap * sizeof *t->ev);
+    t->lineno = malloc(t->cap * sizeof *t->lineno);
+    if (!t->ev || !t->lineno) return vz_bin_bad(in, "out of memory for the events", 0);
+    vz_huge_pages(t->ev, t->cap * sizeof *t->ev);
+    vz_huge_pages(t->lineno, t->cap * sizeof *t->lineno);
+    return 0;
+}
+
+enum { UNORDERED = -1 };
+
+/* The address n elements after p, as a number: it may lie past the end of
+ * the array, which only a prefetch (that never faults) may be given. */
+#define AHEAD(p, n) ((const void *)((uintptr_t)(p) + (n) * sizeof *(p)))
+
+/* The record after the one numbered *last: its event, its line, the gap
+ * before it. UNORDERED when it does not come after *last, unless the
+ * records are known to be sorted (a record numbered 0 then makes a gap, as
+ * it always did). */
+static inline int emit(const bin_in *in, const coro_ctr_record *r, vz_trace *t, uint64_t *last,
+                       bool sorted)
+{
+    if (r->seq != *last + 1) {
+        if (!sorted && r->seq <= *last) return UNORDERED;
+        add_gap(t, *last, r->seq - *last - 1, t->n);
+    }
+    size_t i = t->n;
+    /* The hardware prefetcher stops at each 4 KiB page, and both arrays
+     * cross one every 19-26 records: ask for the lines 8 records ahead. */
+    __builtin_prefetch(AHEAD(r, 8));
+    __builtin_prefetch(AHEAD(&t->ev[i], 8), 1);
+    if (convert(in, r, &t->ev[i])) return VZ_BADINPUT;
+    t->lineno[i] = (uint32_t)(i + 1);
+    t->n = i + 1;
+    *last = r->seq;
+    return 0;
+}
+
+/* A file whose chunks were not runs in order: the events again, from the
+ * records sorted one by one. */
+static int read_sorted(const bin_in *in, vz_trace *t, uint64_t *last)
+{
+    t->n = 0;
+    t->ngaps = 0;
+    *last = 0;
+    const coro_ctr_record **v = NULL;
+    size_t n = 0;
+    int rc = vz_bin_sorted(in, &v, &n);
+    for (size_t i = 0; !rc && i < n; i++) rc = emit(in, v[i], t, last, true);
+    free(v);
+    return rc;
+}
+
+/* The records, in seq order, into t's events; the missing numbers into gaps. */
+static int read_events(const bin_in *in, vz_trace *t)
+{
+    bin_span *sp = NULL;
+    size_t nsp = 0, n = 0;
+    int rc = vz_bin_runs(in, &sp, &nsp, &n);
+    if (!rc) rc = alloc_events(in, t, n);
+    uint64_t last = 0;
+    for (size_t k = 0; !rc && k < nsp; k++)
+        for (size_t j = 0; !rc && j < sp[k].n; j++) rc = emit(in, &sp[k].r[j], t, &last, false);
+    free(sp);
+    if (rc == UNORDERED) rc = read_sorted(in, t, &last);
+    if (!rc && t->ended && t->end_events > last) add_gap(t, last, t->end_events - last, t->n);
+    return rc;
+}
+
+/* The whole file, mapped: NULL after saying why not. */
+static void *map_file(const char *path, size_t *size)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        fprintf(stderr, "coroscope: cannot open %s: %s\n", path, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fd, &st) || st.st_size < (off_t)CORO_CTR_HEADER) {
+        close(fd);
+        fprintf(stderr, "%s: too short for a binary trace\n", path);
+        return NULL;
+    }
+    /* MAP_POPULATE: one call maps every page, rather than a fault per few. */
+    void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    close(fd);
+    if (m == MAP_FAILED) {
+        fprintf(stderr, "coroscope: cannot map %s: %s\n", path, strerror(errno));
+        return NULL;
+    }
+    *size = (size_t)st.st_size;
+    return m;
 }
 
 int vz_read_bin(const char *path, vz_trace *t, bool progress)
@@ -255,52 +334,15 @@ int vz_read_bin(const char *path, vz_trace *t, bool progress)
     (void)progress; /* reading is fast enough not to need a progress line */
     memset(t, 0, sizeof *t);
     t->path = path;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        fprintf(stderr, "coroscope: cannot open %s: %s\n", path, strerror(errno));
-        return VZ_BADINPUT;
-    }
-    struct stat st;
-    if (fstat(fd, &st) || st.st_size < (off_t)CORO_CTR_HEADER) {
-        close(fd);
-        fprintf(stderr, "%s: too short for a binary trace\n", path);
-        return VZ_BADINPUT;
-    }
-    /* MAP_POPULATE: one call maps every page, rather than a fault per few. */
-    void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-    close(fd);
-    if (m == MAP_FAILED) {
-        fprintf(stderr, "coroscope: cannot map %s: %s\n", path, strerror(errno));
-        return VZ_BADINPUT;
-    }
-    bin_in in = {path, m, (size_t)st.st_size, m, NULL, 0, 0, 1.0};
-    const coro_ctr_header *hh = m;
-    if (hh->tsc_b > hh->tsc_a)
-        in.rate = (double)(hh->ns_b - hh->ns_a) / (double)(hh->tsc_b - hh->tsc_a);
-    const coro_ctr_record **v = NULL;
-    size_t n = 0;
+    size_t size = 0;
+    void *m = map_file(path, &size);
+    if (!m) return VZ_BADINPUT;
+    bin_in in = {.path = path, .base = m, .size = size, .h = m, .empty = vz_intern("")};
     int rc = read_header(&in, t);
     if (!rc) rc = read_strings(&in);
-    if (!rc) rc = collect(&in, &v, &n);
-    if (!rc) {
-        t->cap = n ? n : 1;
-        t->ev = malloc(t->cap * sizeof *t->ev);
-        t->lineno = malloc(t->cap * sizeof *t->lineno);
-        if (!t->ev || !t->lineno) rc = bad(&in, "out of memory for the events", 0);
-    }
-    uint64_t last = 0;
-    for (size_t i = 0; !rc && i < n; i++) {
-        rc = convert(&in, v[i], &t->ev[i]);
-        if (rc) break;
-        if (v[i]->seq != last + 1) add_gap(t, last, v[i]->seq - last - 1, i);
-        last = v[i]->seq;
-        t->lineno[i] = (uint32_t)(i + 1);
-        t->n = i + 1;
-    }
-    if (!rc && t->ended && t->end_events > last) add_gap(t, last, t->end_events - last, t->n);
-    free(v);
+    if (!rc) rc = read_events(&in, t);
     free(in.str);
-    munmap(m, (size_t)st.st_size);
+    munmap(m, size);
     if (rc) vz_free(t);
     return rc;
 }

@@ -54,6 +54,10 @@ int vz_inspect(const char *cmd, int argc, char **argv);
 /* "the run did not end cleanly: last event N" when the end record is missing. */
 void vz_report_ending(const vz_trace *t, FILE *f);
 
+/* Big arrays about to be filled once (p from malloc or calloc, untouched):
+ * ask for huge pages, one page fault per 2 MiB rather than per 4 KiB. */
+void vz_huge_pages(void *p, size_t size);
+
 /* Interned strings live until the program ends; invalid UTF-8 is
  * replaced by U+FFFD, so every string a view sees is valid UTF-8. */
 const char *vz_intern(const char *s);

@@ -211,6 +211,43 @@ binary_goldens)
         "$CS" check $name.ctr >/dev/null 2>&1 || fail "check of $name.ctr"
     done
     ;;
+order)
+    # The reader merges the event chunks as runs in seq order; a file whose
+    # chunks are not (records swapped, chunks moved, a number repeated) must
+    # read as a sorted one does, or name the repeated number.
+    CORO_TRACE=o.ctr "$T/emit_many" 1000 || fail "emit"
+    "$CS" convert o.ctr ref.jsonl 2>err.txt || fail "convert: $(cat err.txt)"
+    ev=() # offsets of the event chunks (type 1)
+    for ((i = 0; i < $(($(stat -c %s o.ctr) - 4096)) / 65536; i++)); do
+        off=$((4096 + i * 65536))
+        [ "$(od -A n -t u4 -j $off -N 4 o.ctr | tr -d ' ')" = 1 ] && ev+=($off)
+    done
+    [ ${#ev[@]} -ge 3 ] || fail "${#ev[@]} event chunks for 1000 events"
+    # copy LEN bytes of FILE at FROM over TO
+    put() { dd if="$1" of="$1" bs=4096 iflag=skip_bytes,count_bytes oflag=seek_bytes \
+        skip=$2 seek=$3 count=$4 conv=notrunc status=none; }
+    read_as_ref() {
+        "$CS" convert $1 $1.jsonl 2>err.txt || fail "$1: $(cat err.txt)"
+        # (the header names the converter's pid)
+        cmp -s <(tail -n +2 ref.jsonl) <(tail -n +2 $1.jsonl) || fail "$1 reads differently"
+    }
+    r0=$((ev[0] + 160))
+    cp o.ctr swap.ctr # records 0 and 1 of the first chunk swapped
+    dd if=o.ctr bs=4096 iflag=skip_bytes,count_bytes skip=$r0 count=160 status=none >r.bin
+    put swap.ctr $((r0 + 160)) $r0 160
+    dd if=r.bin of=swap.ctr bs=4096 oflag=seek_bytes seek=$((r0 + 160)) conv=notrunc status=none
+    read_as_ref swap.ctr
+    cp o.ctr moved.ctr # the first two event chunks exchanged
+    dd if=o.ctr bs=4096 iflag=skip_bytes,count_bytes skip=${ev[0]} count=65536 status=none >c.bin
+    put moved.ctr ${ev[1]} ${ev[0]} 65536
+    dd if=c.bin of=moved.ctr bs=4096 oflag=seek_bytes seek=${ev[1]} conv=notrunc status=none
+    read_as_ref moved.ctr
+    cp o.ctr twice.ctr # record 6's seq made record 5's
+    put twice.ctr $((r0 + 5 * 160)) $((r0 + 6 * 160)) 8
+    seq5=$(od -A n -t u8 -j $((r0 + 5 * 160)) -N 8 o.ctr | tr -d ' ')
+    "$CS" convert twice.ctr twice.jsonl 2>err.txt && fail "a repeated seq was read"
+    grep -q "twice.ctr: seq $seq5 appears twice" err.txt || fail "twice: $(cat err.txt)"
+    ;;
 *)
     fail "unknown case $case_"
     ;;

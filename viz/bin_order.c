@@ -1,0 +1,217 @@
+/*
+ * bin_order.c - the records of a binary trace in seq order.
+ *
+ * Each event chunk is written by one thread, whose numbers only grow: a
+ * chunk is a run already in order. Merging the runs (vz_bin_runs) looks at
+ * a few numbers per chunk, not at every record, so the file is read once,
+ * by the conversion; a single-threaded trace's chunks simply follow each
+ * other. A file whose chunks are not runs (damaged, or written some other
+ * way) is put in order record by record instead (vz_bin_sorted): by placing
+ * each at seq - first when the numbers are dense, by sorting otherwise.
+ */
+#include <stdlib.h>
+
+#include "reader_bin.h"
+#include "viz.h"
+
+/* ---- merging the runs ---- */
+
+/* The records of a chunk not yet handed out: r .. end. */
+typedef struct run {
+    const coro_ctr_record *r, *end;
+} run;
+
+static int cmp_head(const void *a, const void *b)
+{
+    uint64_t x = ((const run *)a)->r->seq, y = ((const run *)b)->r->seq;
+    return x < y ? -1 : x > y;
+}
+
+/* A min-heap of runs by the seq of their first record. */
+static void sift_down(run *h, size_t n, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, m = i;
+        if (l < n && h[l].r->seq < h[m].r->seq) m = l;
+        if (l + 1 < n && h[l + 1].r->seq < h[m].r->seq) m = l + 1;
+        if (m == i) return;
+        run x = h[i];
+        h[i] = h[m];
+        h[m] = x;
+        i = m;
+    }
+}
+
+/* Every event chunk that holds records; a sorted array is a heap. */
+static int list_runs(const bin_in *in, run **out, size_t *nruns, size_t *n)
+{
+    run *h = malloc((in->nchunks ? in->nchunks : 1) * sizeof *h);
+    if (!h) return vz_bin_bad(in, "out of memory for the events", 0);
+    size_t k = 0;
+    *n = 0;
+    for (uint64_t i = 0; i < in->nchunks; i++) {
+        const coro_ctr_chunk *c = vz_bin_chunk(in, i);
+        if (c->type != CORO_CTR_EVENTS) continue;
+        if (c->count > CORO_CTR_RECORDS_PER_CHUNK) {
+            free(h);
+            return vz_bin_bad(in, "an event chunk says it holds more records than it can",
+                              (unsigned long long)((const char *)c - in->base));
+        }
+        const coro_ctr_record *r = (const coro_ctr_record *)(c + 1);
+        if (c->count) h[k++] = (run){r, r + c->count};
+        *n += c->count;
+    }
+    qsort(h, k, sizeof *h, cmp_head);
+    *out = h;
+    *nruns = k;
+    return 0;
+}
+
+/* The first record of a run (in order) whose seq is at least seq. */
+static const coro_ctr_record *first_from(const run *a, uint64_t seq)
+{
+    if (a->end[-1].seq < seq) return a->end;
+    const coro_ctr_record *lo = a->r, *hi = a->end;
+    while (lo < hi) {
+        const coro_ctr_record *mid = lo + (hi - lo) / 2;
+        if (mid->seq < seq)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static int add_span(bin_span **v, size_t *n, size_t *cap, const coro_ctr_record *r, size_t len)
+{
+    if (*n == *cap) {
+        size_t c = *cap ? *cap * 2 : 256;
+        bin_span *g = realloc(*v, c * sizeof *g);
+        if (!g) return -1;
+        *v = g;
+        *cap = c;
+    }
+    (*v)[(*n)++] = (bin_span){r, len};
+    return 0;
+}
+
+int vz_bin_runs(const bin_in *in, bin_span **out, size_t *nspans, size_t *n)
+{
+    run *h = NULL;
+    size_t nh = 0, cap = 0;
+    int rc = list_runs(in, &h, &nh, n);
+    if (rc) return rc;
+    *out = NULL;
+    *nspans = 0;
+    while (nh && !rc) {
+        /* The lowest run, up to the lowest first record of the others (a
+         * child of the root); at least one record, so that two records of
+         * one seq still come out, for the reader to see. */
+        uint64_t next = UINT64_MAX;
+        if (nh > 1) next = h[1].r->seq;
+        if (nh > 2 && h[2].r->seq < next) next = h[2].r->seq;
+        const coro_ctr_record *stop = first_from(&h[0], next);
+        if (stop == h[0].r) stop++;
+        if (add_span(out, nspans, &cap, h[0].r, (size_t)(stop - h[0].r)))
+            rc = vz_bin_bad(in, "out of memory for the events", 0);
+        h[0].r = stop;
+        if (stop == h[0].end) h[0] = h[--nh];
+        sift_down(h, nh, 0);
+    }
+    free(h);
+    return rc;
+}
+
+/* ---- record by record ---- */
+
+static int cmp_seq(const void *a, const void *b)
+{
+    uint64_t x = (*(const coro_ctr_record *const *)a)->seq;
+    uint64_t y = (*(const coro_ctr_record *const *)b)->seq;
+    return x < y ? -1 : x > y;
+}
+
+/* The committed records: how many, their lowest and highest seq. */
+static int count_records(const bin_in *in, size_t *n, uint64_t *lo, uint64_t *hi)
+{
+    *n = 0;
+    *lo = UINT64_MAX;
+    *hi = 0;
+    for (uint64_t i = 0; i < in->nchunks; i++) {
+        const coro_ctr_chunk *c = vz_bin_chunk(in, i);
+        if (c->type != CORO_CTR_EVENTS) continue;
+        if (c->count > CORO_CTR_RECORDS_PER_CHUNK)
+            return vz_bin_bad(in, "an event chunk says it holds more records than it can",
+                              (unsigned long long)((const char *)c - in->base));
+        const coro_ctr_record *r = (const coro_ctr_record *)(c + 1);
+        for (uint64_t k = 0; k < c->count; k++) {
+            if (r[k].seq < *lo) *lo = r[k].seq;
+            if (r[k].seq > *hi) *hi = r[k].seq;
+        }
+        *n += c->count;
+    }
+    return 0;
+}
+
+/* Dense numbers: each record at seq - lo in an array of hi - lo + 1, then
+ * the empty places squeezed out in the same array. */
+static int place_dense(const bin_in *in, uint64_t lo, uint64_t hi, const coro_ctr_record ***out,
+                       size_t *n_out)
+{
+    size_t span = (size_t)(hi - lo + 1);
+    const coro_ctr_record **slot = calloc(span, sizeof *slot);
+    if (!slot) return vz_bin_bad(in, "out of memory for the events", 0);
+    for (uint64_t i = 0; i < in->nchunks; i++) {
+        const coro_ctr_chunk *c = vz_bin_chunk(in, i);
+        if (c->type != CORO_CTR_EVENTS) continue;
+        const coro_ctr_record *r = (const coro_ctr_record *)(c + 1);
+        for (uint64_t j = 0; j < c->count; j++) {
+            const coro_ctr_record **s = &slot[r[j].seq - lo];
+            if (*s) {
+                free(slot);
+                return vz_bin_twice(in, r[j].seq);
+            }
+            *s = &r[j];
+        }
+    }
+    size_t k = 0;
+    for (size_t s = 0; s < span; s++)
+        if (slot[s]) slot[k++] = slot[s];
+    *out = slot;
+    *n_out = k;
+    return 0;
+}
+
+/* Sparse numbers: every record, sorted by seq. */
+static int sort_sparse(const bin_in *in, size_t n, const coro_ctr_record ***out, size_t *n_out)
+{
+    const coro_ctr_record **v = calloc(n ? n : 1, sizeof *v);
+    if (!v) return vz_bin_bad(in, "out of memory for the events", 0);
+    size_t k = 0;
+    for (uint64_t i = 0; i < in->nchunks; i++) {
+        const coro_ctr_chunk *c = vz_bin_chunk(in, i);
+        if (c->type != CORO_CTR_EVENTS) continue;
+        const coro_ctr_record *r = (const coro_ctr_record *)(c + 1);
+        for (uint64_t j = 0; j < c->count; j++) v[k++] = &r[j];
+    }
+    qsort(v, k, sizeof *v, cmp_seq);
+    for (size_t i = 1; i < k; i++)
+        if (v[i]->seq == v[i - 1]->seq) {
+            uint64_t seq = v[i]->seq;
+            free(v);
+            return vz_bin_twice(in, seq);
+        }
+    *out = v;
+    *n_out = k;
+    return 0;
+}
+
+int vz_bin_sorted(const bin_in *in, const coro_ctr_record ***out, size_t *n_out)
+{
+    size_t n;
+    uint64_t lo, hi;
+    int rc = count_records(in, &n, &lo, &hi);
+    if (rc) return rc;
+    if (n && hi - lo < 4 * (uint64_t)n + 1024) return place_dense(in, lo, hi, out, n_out);
+    return sort_sparse(in, n, out, n_out);
+}

@@ -1,0 +1,52 @@
+/*
+ * reader_bin.h - what the two halves of the binary trace reader share:
+ * reader_bin.c (the file, its header and strings, records into events) and
+ * bin_order.c (the order of the records).
+ */
+#ifndef VZ_READER_BIN_H
+#define VZ_READER_BIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "coro/trace_bin.h"
+
+typedef struct bin_in {
+    const char *path;
+    const char *base;
+    size_t size;
+    const coro_ctr_header *h;
+    const char **str; /* string id -> interned string */
+    uint64_t nstr;
+    bool whole; /* every id 1..nstr has its string: no hole to check for */
+    uint64_t nchunks;
+    const char *empty; /* interned "" */
+    /* The clock, copied out of the header once (CORO_CTR_TS_TSC) */
+    bool tsc;
+    uint64_t tsc_a, ns_a;
+    double rate; /* ns per tick */
+} bin_in;
+
+/* Records that follow each other in the file and in seq order. */
+typedef struct bin_span {
+    const coro_ctr_record *r;
+    size_t n;
+} bin_span;
+
+/* "path: what (at byte at)"; returns VZ_BADINPUT. */
+int vz_bin_bad(const bin_in *in, const char *what, unsigned long long at);
+/* "path: seq N appears twice"; returns VZ_BADINPUT. */
+int vz_bin_twice(const bin_in *in, uint64_t seq);
+const coro_ctr_chunk *vz_bin_chunk(const bin_in *in, uint64_t i);
+
+/* The records as spans, in seq order if every event chunk is in seq order
+ * (as the recorder writes them: one thread a chunk): *n records in all. The
+ * caller checks the order while it reads them and, if it is not, asks
+ * vz_bin_sorted. Returns 0 or VZ_BADINPUT. */
+int vz_bin_runs(const bin_in *in, bin_span **out, size_t *nspans, size_t *n);
+/* Every record in seq order, whatever the order in the file; a seq seen
+ * twice is an error. */
+int vz_bin_sorted(const bin_in *in, const coro_ctr_record ***out, size_t *n);
+
+#endif
