@@ -1,12 +1,18 @@
 /*
  * ending.c - every view says so when a run did not end cleanly: a trace
- * without its end record was cut by a kill, a crash or a full disk. The
- * events that are there are still shown.
+ * without its end record was cut by a kill, a crash or a full disk, and a
+ * binary trace that had no room for some events says how many. The events
+ * that are there are still shown.
  */
 #include "viz.h"
 
 void vz_report_ending(const vz_trace *t, FILE *f)
 {
+    if (t->unrecorded)
+        fprintf(f,
+                "coroscope: %s: %llu events were not recorded (the trace file had no room for "
+                "them: a full disk or a file size limit); the views show the rest\n",
+                t->path, (unsigned long long)t->unrecorded);
     if (t->ended) return;
     unsigned long long last = t->n ? (unsigned long long)t->ev[t->n - 1].seq : 0;
     fprintf(f, "coroscope: %s: the run did not end cleanly: last event %llu", t->path, last);

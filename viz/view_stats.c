@@ -75,7 +75,7 @@ int vz_view_stats(const vz_trace *t, const vz_opts *o, FILE *out)
     fprintf(out, "(times in %s; %zu coroutines",
             t->logical ? "ticks of the logical clock" : "microseconds", n);
     if (hogs) fprintf(out, ", %zu held the thread longer than 10 ms", hogs);
-    uint64_t lost = 0;
+    uint64_t lost = t->unrecorded;
     for (size_t i = 0; i < t->ngaps; i++) lost += t->gaps[i].count;
     fprintf(out, "; events lost by the tracer: %llu)\n", (unsigned long long)lost);
     free(rows);

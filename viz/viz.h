@@ -39,6 +39,8 @@ typedef struct vz_trace {
     bool ended; /* the end record was present */
     uint64_t end_events, end_dropped;
     uint64_t overwritten; /* binary flight recorder: events the ring overwrote */
+    uint64_t unrecorded;  /* binary: events that found no room in the file (a full disk); they
+                             never got a sequence number, so they are not among the gaps */
 } vz_trace;
 
 /* Read a trace; on bad input print "file:line: what" and return VZ_BADINPUT. */

@@ -129,6 +129,29 @@ full_disk)
     grep -q "1000 trace events were lost by the JSON trace (/dev/full: No space left on device)" err.txt ||
         fail "loss not reported: $(cat err.txt)"
     ;;
+full_disk_binary)
+    # A binary trace whose file cannot grow (a file size limit stands in for
+    # a full disk; SIGXFSZ ignored, as a full disk sends none): the program
+    # runs on and says what it lost, the events that found room are read,
+    # and the views say how many did not.
+    (trap '' XFSZ; ulimit -f 8192; CORO_TRACE=nr.ctr "$T/emit_many" 100000 >out.txt 2>err.txt) ||
+        fail "exit $?: $(cat err.txt)"
+    grep -q "trace events were lost by the binary trace (.*nr.ctr: no room to record them)" err.txt ||
+        fail "loss not reported: $(cat err.txt)"
+    "$CS" stats nr.ctr >st.txt 2>st.err || fail "stats: $(cat st.err)"
+    grep -q "events were not recorded (the trace file had no room" st.err ||
+        fail "the view does not say what was not recorded: $(cat st.err)"
+    lost=$(sed -n 's/.*events lost by the tracer: \([0-9]*\)).*/\1/p' st.txt)
+    [ "${lost:-0}" -gt 0 ] || fail "stats counts no lost events: $(cat st.txt)"
+    "$CS" check nr.ctr >chk.txt 2>&1 || fail "check: $(cat chk.txt)"
+    # Too small for even the first chunk: the trace is refused at the start,
+    # the program runs untraced, and no half-written file is left.
+    (trap '' XFSZ; ulimit -f 1024; CORO_TRACE=small.ctr "$T/emit_many" 1000 >out.txt 2>err.txt) ||
+        fail "exit $?: $(cat err.txt)"
+    grep -q "cannot write the trace to CORO_TRACE=small.ctr: File too large" err.txt ||
+        fail "the refusal is not reported: $(cat err.txt)"
+    [ ! -s small.ctr ] || fail "a refused trace left $(stat -c %s small.ctr) bytes"
+    ;;
 threads)
     # 4 threads recording at once: every event once, each thread's in order.
     CORO_TRACE=t.ctr "$T/threads_child" 4 50000 || fail "threads child"

@@ -642,6 +642,8 @@ coro__bin *coro__bin_open(const char *path, uint64_t ring_bytes, const char *pro
 fail:
     if (b && base != MAP_FAILED) munmap(base, b->reserve);
     free(b);
+    /* No half-written zeros left behind for a reader to take for a trace. */
+    if (fd >= 0 && ftruncate(fd, 0) != 0 && !err) err = errno;
     coro__raw_close(fd);
     errno = err;
     return NULL;
