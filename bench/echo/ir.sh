@@ -30,8 +30,11 @@ count() { # name n cmd... -> Ir of the whole server run
   # in its loop (epoll_wait, io_uring_enter) for every message, whatever
   # valgrind's slowness does to the timing: the path of a server whose
   # clients are not all talking at once.
-  "$client" --port "$port" -c 1 -n "$n" -s 64 --pause 1 > "$dir/client.log" ||
-    { echo "bench/echo/ir.sh: the client failed against $name: $(cat "$dir/client.log")" >&2; exit 1; }
+  # The client is not traced: CORO_TRACE is meant for the server alone.
+  env -u CORO_TRACE -u CORO_LOG -u CORO_INSPECT \
+    "$client" --port "$port" -c 1 -n "$n" -s 64 --pause 1 > "$dir/client.log" ||
+    { echo "bench/echo/ir.sh: the client failed against $name: $(cat "$dir/client.log")" >&2
+      sleep 1; echo "its server's output:" >&2; cat "$dir/$name.log" >&2; exit 1; }
   # ours leaves after its one connection (--conns 1); the others are told to
   # (valgrind does not interrupt a blocking io_uring_enter for a signal)
   case " $* " in *" --conns 1 "*) ;; *) kill -TERM "${pids[0]}" ;; esac

@@ -152,6 +152,29 @@ full_disk_binary)
         fail "the refusal is not reported: $(cat err.txt)"
     [ ! -s small.ctr ] || fail "a refused trace left $(stat -c %s small.ctr) bytes"
     ;;
+two_writers)
+    # Two programs given the same binary trace: the second is refused and
+    # runs untraced, and the first one's trace is whole.
+    CORO_TRACE=t.ctr "$B/examples/echo-server" --port 0 --conns 1 2>server.log &
+    server=$!
+    for _ in $(seq 100); do
+        port=$(port_of server.log)
+        [ -n "$port" ] && break
+        sleep 0.05
+    done
+    [ -n "$port" ] || fail "the server did not listen: $(cat server.log)"
+    CORO_TRACE=t.ctr "$B/examples/echo-client" --port "$port" -c 1 -n 100 >client.txt 2>client.err ||
+        fail "client: $(cat client.err)"
+    grep -q "cannot write the trace to CORO_TRACE=t.ctr: another process is recording into it" \
+        client.err || fail "the second writer was not refused: $(cat client.err)"
+    wait $server || fail "server exit $?: $(cat server.log)"
+    server=
+    "$CS" check t.ctr >check.txt 2>&1 || fail "check: $(cat check.txt)"
+    grep -q "did not end cleanly" check.txt && fail "the trace was cut: $(cat check.txt)"
+    "$CS" convert t.ctr t.jsonl 2>/dev/null || fail "convert"
+    grep -q '"kind":"finish".*"co_name":"echo#1"' t.jsonl || fail "no finish of the connection's coroutine"
+    grep -q '"kind":"end"' t.jsonl || fail "no end record"
+    ;;
 threads)
     # 4 threads recording at once: every event once, each thread's in order.
     CORO_TRACE=t.ctr "$T/threads_child" 4 50000 || fail "threads child"

@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -594,8 +595,17 @@ int coro__bin_parse(const char *spec, char *path, size_t cap, uint64_t *ring)
 
 coro__bin *coro__bin_open(const char *path, uint64_t ring_bytes, const char *program, int ts_kind)
 {
-    int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    /* Emptied only once this process holds it: another process recording
+     * into the same file (two programs given one CORO_TRACE) would lose its
+     * trace, and die of SIGBUS when its mapping outgrew the emptied file. */
+    int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) return NULL;
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0 || ftruncate(fd, 0) != 0) {
+        int e = errno == EWOULDBLOCK ? EBUSY : errno;
+        coro__raw_close(fd);
+        errno = e;
+        return NULL;
+    }
     coro__bin *b = calloc(1, sizeof *b);
     void *base = MAP_FAILED;
     /* As much address space as we get (valgrind, a ulimit -v give less). */
@@ -699,6 +709,7 @@ void coro__bin_end(coro__bin *b, int signal)
         if (used < b->mapped && ftruncate(b->fd, (off_t)used) == 0) b->mapped = used;
         pthread_mutex_unlock(&b->lock);
     }
+    flock(b->fd, LOCK_UN); /* ended: the file may be recorded into anew */
 }
 
 void coro__bin_record_in_handler(coro__bin *b, coro_trace_ev *ev)

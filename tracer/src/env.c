@@ -6,6 +6,7 @@
  * link the tracer without it: a viewer reading run.jsonl must never open
  * run.jsonl for writing because CORO_TRACE=run.jsonl is exported.
  */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,7 +37,9 @@ __attribute__((constructor)) void coro__trace_from_environment(void)
         int rc = coro_trace_open(t);
         if (rc)
             fprintf(stderr, "coroscope: cannot write the trace to CORO_TRACE=%s: %s\n", t,
-                    strerror(-rc));
+                    rc == -EBUSY ? "another process is recording into it (give each program "
+                                   "its own file); this one runs untraced"
+                                 : strerror(-rc));
     }
     const char *l = getenv("CORO_LOG");
     if (l && *l) {

@@ -149,8 +149,10 @@ typedef struct coro_trace_brief {
 
 CORO_API void coro_trace_emit_brief(const coro_trace_brief *e);
 
-/* Open the JSON Lines sink at path ("-" = stdout). Writes the header record.
- * Returns 0 or a negative errno. Replaces a previously open JSON sink. */
+/* Open the JSON Lines sink at path ("-" = stdout), or the binary recorder
+ * (a path ending in .ctr, or PATH:ring=SIZE). Writes the header record.
+ * Returns 0 or a negative errno; -EBUSY for a binary trace another process
+ * is recording into (its file is left alone). Replaces the open trace. */
 CORO_API int coro_trace_open(const char *path);
 
 /* Open the annotated human log on "stderr", "stdout" or a file path.
