@@ -597,11 +597,13 @@ coro__bin *coro__bin_open(const char *path, uint64_t ring_bytes, const char *pro
 {
     /* Emptied only once this process holds it: another process recording
      * into the same file (two programs given one CORO_TRACE) would lose its
-     * trace, and die of SIGBUS when its mapping outgrew the emptied file. */
+     * trace, and die of SIGBUS when its mapping outgrew the emptied file.
+     * On a file system without locks the trace is recorded unlocked. */
     int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) return NULL;
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0 || ftruncate(fd, 0) != 0) {
-        int e = errno == EWOULDBLOCK ? EBUSY : errno;
+    int e = flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK ? EBUSY : 0;
+    if (!e && ftruncate(fd, 0) != 0) e = errno;
+    if (e) {
         coro__raw_close(fd);
         errno = e;
         return NULL;
