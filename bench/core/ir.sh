@@ -16,6 +16,7 @@ row "resume+yield round trip" "$(bash "$ir" 1000 11000 "$core" --count "resume+y
 row "create+run+destroy (pooled stack)" "$(bash "$ir" 1000 11000 "$core" --count "create+run+destroy (pooled stack)" {})" "<= 500"
 row "channel ping-pong round trip" "$(bash "$ir" 1000 11000 "$sync" --count chan {})" "<= 840"
 row "mutex: both coroutines take a turn" "$(bash "$ir" 1000 11000 "$sync" --count mutex {})" "-"
+row "mutex+cond ping-pong round trip" "$(bash "$ir" 1000 11000 "$sync" --count cond {})" "-"
 
 # Tracing compiled in but switched off, against the same library with every
 # trace point compiled out (CORO_TRACE_COMPILED=0): the target is 1.03x.
@@ -34,6 +35,7 @@ vs "resume+yield round trip" "$core" --count "resume+yield round trip" {}
 vs "create+run+destroy (pooled stack)" "$core" --count "create+run+destroy (pooled stack)" {}
 vs "channel ping-pong round trip" "$sync" --count chan {}
 vs "mutex: both coroutines take a turn" "$sync" --count mutex {}
+vs "mutex+cond ping-pong round trip" "$sync" --count cond {}
 if [ -x "$build/bench/echo/echo_server_notrace" ]; then
   read -r on out _ < <(bash "$(dirname "$0")/../echo/ir.sh" "$build" --tracing)
   printf '  %-36s %8s %8s %6s\n' "echo message (1 connection)" "$on" "$out" \

@@ -1,8 +1,9 @@
 /*
  * bench_sync.c - what it costs to hand control between two coroutines
- * through a channel or a mutex, next to the same hand-off between two
- * threads with pthread primitives; and the work-stealing scheduler's
- * throughput for many short coroutines on 1, 2 and all cores.
+ * through a channel, a mutex or a mutex and condition variables, next to
+ * the same hand-off between two threads with pthread primitives; and the
+ * work-stealing scheduler's throughput for many short coroutines on 1, 2
+ * and all cores.
  * Medians of 5 runs, in one process. Pin nothing: the thread cases need
  * two cores.
  */
@@ -118,6 +119,57 @@ static double pthread_pingpong(long n)
     return (bench_now_ns() - t0) / (double)(2 * n); /* a round is two hand-offs */
 }
 
+/* ---- the pthread ping-pong's shape with two coroutines: a mutex and two
+ * condition variables ---- */
+
+static coro_mutex cpm;
+static coro_cond cc_ping, cc_pong;
+static int cturn; /* 0: pinger's turn, 1: ponger's */
+
+static void *cond_ponger(void *arg)
+{
+    (void)arg;
+    for (long i = 0; i < rounds; i++) {
+        coro_mutex_lock(&cpm);
+        while (cturn != 1) coro_cond_wait(&cc_pong, &cpm);
+        cturn = 0;
+        coro_cond_signal(&cc_ping);
+        coro_mutex_unlock(&cpm);
+    }
+    return NULL;
+}
+
+static void *cond_pinger(void *arg)
+{
+    (void)arg;
+    for (long i = 0; i < rounds; i++) {
+        coro_mutex_lock(&cpm);
+        cturn = 1;
+        coro_cond_signal(&cc_pong);
+        while (cturn != 0) coro_cond_wait(&cc_ping, &cpm);
+        coro_mutex_unlock(&cpm);
+    }
+    return NULL;
+}
+
+static double cond_pingpong(long n)
+{
+    rounds = n;
+    cturn = 0;
+    coro_mutex_init(&cpm, "mutex[pingpong]");
+    coro_cond_init(&cc_ping, "cond[ping]");
+    coro_cond_init(&cc_pong, "cond[pong]");
+    double t0 = bench_now_ns();
+    coro_spawn(cond_ponger, NULL, "ponger");
+    coro_spawn(cond_pinger, NULL, "pinger");
+    coro_run();
+    double t = (bench_now_ns() - t0) / (double)(2 * n); /* a round is two hand-offs */
+    coro_cond_destroy(&cc_ping);
+    coro_cond_destroy(&cc_pong);
+    coro_mutex_destroy(&cpm);
+    return t;
+}
+
 /* ---- mutex hand-off: two coroutines take turns holding it ---- */
 
 static coro_mutex cm;
@@ -214,21 +266,24 @@ static double ws_throughput(long n)
 
 int main(int argc, char **argv)
 {
-    /* --count chan|mutex N: N rounds of one case, for counting instructions
-     * (bench/core/ir.sh); a channel round is a round trip, a mutex round is
-     * one turn of each of the two coroutines. */
+    /* --count chan|mutex|cond N: N rounds of one case, for counting
+     * instructions (bench/core/ir.sh); a channel or cond round is a round
+     * trip, a mutex round is one turn of each of the two coroutines. */
     if (argc > 3 && !strcmp(argv[1], "--count")) {
         long n = strtol(argv[3], NULL, 10);
         if (!strcmp(argv[2], "chan"))
             chan_pingpong(n);
         else if (!strcmp(argv[2], "mutex"))
             mutex_handoff(n);
+        else if (!strcmp(argv[2], "cond"))
+            cond_pingpong(n);
         else
             return 2;
         return 0;
     }
     if (argc > 1) {
-        printf("usage: %s\nChannel and mutex hand-off between coroutines vs threads; "
+        printf("usage: %s [--count chan|mutex|cond N]\nChannel, mutex and cond hand-off between "
+               "coroutines vs threads; "
                "work-stealing throughput.\n",
                argv[0]);
         return 0;
@@ -244,7 +299,7 @@ int main(int argc, char **argv)
         gv[r] = have_go ? go_pingpong(gobin, 200000) : -1;
     }
     double c = bench_median(cv, REPS), g = bench_median(gv, REPS);
-    double p = median(pthread_pingpong, 50000);
+    double p = median(pthread_pingpong, 50000), cc = median(cond_pingpong, 200000);
     double m = median(mutex_handoff, 200000), pm2 = median(pthread_mutex_handoff, 50000);
     printf("hand-off between two parties, ns per hand-off (median of %d; a channel ping-pong\n"
            "round trip is two hand-offs, a mutex turn is one)\n",
@@ -256,6 +311,8 @@ int main(int argc, char **argv)
                "ratio coroutines/goroutines", c / g);
     else
         printf("(chan_go not built: install golang-go for the Go row)\n");
+    printf("%-40s %10.1f\n%-40s %10.3f\n", "mutex+cond ping-pong, two coroutines", cc,
+           "ratio coroutines/threads", cc / p);
     printf("%-40s %10.1f\n%-40s %10.1f\n%-40s %10.3f\n", "mutex hand-off, two coroutines", m,
            "pthread mutex hand-off, two threads", pm2, "ratio coroutines/threads", m / pm2);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
