@@ -282,12 +282,6 @@ static int io_attach(coro__wait *base, const char *file, int line)
     if (w->ctx->closing)
         return coro__fail(file, line, ECANCELED, "%s: %s is being destroyed", base->op,
                           w->ctx->named.name);
-    if (w->sock && base->co->stack.mode == CORO__COPY && w->ctx->be != &coro__backend_epoll)
-        return coro__fail(file, line, ENOTSUP,
-                          "%s on %s: coroutine '%s' has a copy stack, which moves its wait "
-                          "record away while it waits, and %s keeps its address; use the epoll "
-                          "backend, or the slab or guarded stack mode",
-                          base->op, w->sock->named.name, base->co->named.name, w->ctx->be->name);
     if (w->sock) {
         coro__waiter *other = w->sock->waiter[w->dir];
         if (other)
@@ -334,13 +328,17 @@ static void sleep_describe(const coro__wait *w, char *buf, size_t n)
 }
 
 static const coro__wait_ops io_ops = {io_attach, io_detach, NULL, io_move};
+/* A socket wait on a backend that keeps the record's address (io_uring's
+ * poll request): it cannot move, so the one wait refuses a copy-mode waiter. */
+static const coro__wait_ops io_pinned_ops = {io_attach, io_detach, NULL, NULL};
 static const coro__wait_ops sleep_ops = {io_attach, io_detach, sleep_describe, io_move};
 
 int coro__io_wait(const char *file, int line, coro_sock *s, int dir, int64_t timeout_ms,
                   const char *reason, const char *op)
 {
     coro__waiter w = {.ctx = s->ctx, .sock = s, .dir = dir};
-    w.base = (coro__wait){.ops = &io_ops, .kind = CORO__WAIT_IO, .reason = reason, .op = op};
+    const coro__wait_ops *ops = s->ctx->be == &coro__backend_epoll ? &io_ops : &io_pinned_ops;
+    w.base = (coro__wait){.ops = ops, .kind = CORO__WAIT_IO, .reason = reason, .op = op};
     w.base.obj = &s->named;
     w.base.home = s->ctx;
     w.base.fd = s->fd;
