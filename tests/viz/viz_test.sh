@@ -261,7 +261,7 @@ loop)
   grep -q 'label="runs epoll_wait x 5"' "$work/g.dot" || fail "graph: main does not run the loop"
   grep -q 'label="fd 10 IN x 2"' "$work/g.dot" || fail "graph: the loop does not resume echo#1" ;;
 seq_gap)
-  # A real pause (sleep_gap sleeps 20 ms) is written beside the rows, with
+  # A real pause (sleep_gap sleeps 30 ms) is written beside the rows, with
   # its length; a logical clock counts events, so it has no gaps to write.
   CORO_TRACE="$work/real.jsonl" "$prog" || fail "sleep_gap exit $?"
   ! head -1 "$work/real.jsonl" | grep -q '"clock":"logical"' || fail "the run was traced with a logical clock"
