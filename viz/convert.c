@@ -39,7 +39,7 @@ static int to_json(const vz_trace *t, const char *out)
 static int to_binary(const vz_trace *t, const char *out)
 {
     coro__bin *b =
-        coro__bin_open(out, 0, t->program, t->logical ? CORO_CTR_TS_LOGICAL : CORO_CTR_TS_NS);
+        coro__bin_open(out, 0, t->program, t->logical ? CORO_CTR_TS_LOGICAL : CORO_CTR_TS_NS, true);
     if (!b) {
         fprintf(stderr, "coroscope convert: cannot write %s: %s\n", out, strerror(errno));
         return VZ_USAGE;

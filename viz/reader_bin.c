@@ -3,9 +3,13 @@
  * vz_trace the JSON reader fills, so that every view reads both.
  *
  * The file is mapped, its strings read into the interned set, and its
- * records, in seq order (bin_order.c), turned into events. Missing numbers
- * become gaps: events overwritten by the flight recorder, or not recorded
- * (no room). Every inconsistency is reported with where it is in the file.
+ * records, in the run's order (bin_order.c), turned into events: a short
+ * record into a resume or a suspend, a full one into any event. Events are
+ * numbered here when the file is ordered by time (each thread's missing
+ * numbers then make a gap), and keep their numbers when it is numbered.
+ * Missing numbers become gaps: events overwritten by the flight recorder,
+ * or not recorded (no room). Every inconsistency is reported with where it
+ * is in the file.
  *
  * Speed (docs/performance.md, "The recorder"): the file is read once, a
  * record becomes an event by writing every field once, its ten strings are
@@ -79,8 +83,11 @@ static int read_header(bin_in *in, vz_trace *t)
         return VZ_BADINPUT;
     }
     if (h->header_size != CORO_CTR_HEADER || h->chunk_size != CORO_CTR_CHUNK ||
-        h->record_size != sizeof(coro_ctr_record))
+        h->record_size != CORO_CTR_SLOT)
         return vz_bin_bad(in, "header sizes differ from this coroscope's format", 16);
+    if (h->order != CORO_CTR_ORDER_TIME && h->order != CORO_CTR_ORDER_SEQ)
+        return vz_bin_bad(in, "an unknown order of events",
+                          (unsigned long long)offsetof(coro_ctr_header, order));
     uint64_t fit = (in->size - CORO_CTR_HEADER) / CORO_CTR_CHUNK;
     in->nchunks = h->chunks < fit ? h->chunks : fit;
     if (h->ring_chunks > in->nchunks) return vz_bin_bad(in, "the ring is larger than the file", 40);
@@ -129,7 +136,7 @@ static int read_strings(bin_in *in)
 
 /* The slow way, for a record that names a string the file may not hold:
  * says which event refers to which. */
-static inline int str_of(const bin_in *in, uint32_t id, const char **out, const coro_ctr_record *r)
+static inline int str_of(const bin_in *in, uint32_t id, const char **out, uint64_t seq)
 {
     if (!id) {
         *out = NULL;
@@ -137,7 +144,7 @@ static inline int str_of(const bin_in *in, uint32_t id, const char **out, const 
     }
     if (id > in->nstr || !in->str[id]) {
         fprintf(stderr, "%s: event %llu refers to string %u, which the file does not hold\n",
-                in->path, (unsigned long long)r->seq, id);
+                in->path, (unsigned long long)seq, id);
         return VZ_BADINPUT;
     }
     *out = in->str[id];
@@ -167,13 +174,11 @@ static inline bool strings_held(const bin_in *in, const coro_ctr_record *r)
 }
 
 /* The slow way: each id checked alone, to say which string is missing. */
-static int strings_checked(const bin_in *in, const coro_ctr_record *r)
+static int strings_checked(const bin_in *in, const uint32_t *id, int n, uint64_t seq)
 {
-    uint32_t id[NSTRF];
-    memcpy(id, (const char *)r + offsetof(coro_ctr_record, co_name), sizeof id);
     const char *s;
-    for (int k = 0; k < NSTRF; k++)
-        if (str_of(in, id[k], &s, r)) return VZ_BADINPUT;
+    for (int k = 0; k < n; k++)
+        if (str_of(in, id[k], &s, seq)) return VZ_BADINPUT;
     return 0;
 }
 
@@ -194,17 +199,22 @@ static inline uint64_t ns_of(const bin_in *in, uint64_t ts)
 /* One record into one event: every field written once, in the event's
  * order (no clearing of the 216-byte event first), each string straight
  * from the table once the ids are known to be good. */
-static inline int convert(const bin_in *in, const coro_ctr_record *r, coro_trace_ev *ev)
+static inline int convert(const bin_in *in, const coro_ctr_record *r, uint64_t seq,
+                          coro_trace_ev *ev)
 {
     if (r->kind >= CORO_EV__COUNT) {
         fprintf(stderr, "%s: event %llu has an unknown kind %u\n", in->path,
-                (unsigned long long)r->seq, r->kind);
+                (unsigned long long)seq, r->kind);
         return VZ_BADINPUT;
     }
-    if (!strings_held(in, r) && strings_checked(in, r)) return VZ_BADINPUT;
+    if (!strings_held(in, r) &&
+        strings_checked(in,
+                        (const uint32_t *)((const char *)r + offsetof(coro_ctr_record, co_name)),
+                        NSTRF, seq))
+        return VZ_BADINPUT;
     const char **str = in->str;
     bool addr = r->has & CORO_EVH_ADDR;
-    ev->seq = r->seq;
+    ev->seq = seq;
     ev->ts = ns_of(in, r->ts);
     ev->thread = r->thread;
     ev->kind = (coro_ev_kind)r->kind;
@@ -228,6 +238,52 @@ static inline int convert(const bin_in *in, const coro_ctr_record *r, coro_trace
     ev->value = r->value;
     ev->depth = r->depth;
     ev->addr = addr ? r->aux : 0;
+    ev->file = str[r->file];
+    ev->line = r->line;
+    return 0;
+}
+
+/* A short record: a resume (co is `to`, `other` is `from`) or a suspend
+ * (`other` is `to`), as the full record of the same event would read. */
+static inline int convert_short(const bin_in *in, const coro_ctr_short *r, uint64_t seq,
+                                uint32_t thread, coro_trace_ev *ev)
+{
+    bool resume = r->kind == CORO_EV_RESUME;
+    if (!resume && r->kind != CORO_EV_SUSPEND) {
+        fprintf(stderr, "%s: event %llu is a short record of kind %u, not a resume or a suspend\n",
+                in->path, (unsigned long long)seq, r->kind);
+        return VZ_BADINPUT;
+    }
+    uint32_t hi = max32(max32(r->co_name, r->other_name), max32(r->why, r->file));
+    if (!(in->whole && hi <= in->nstr) &&
+        strings_checked(in, (const uint32_t *)((const char *)r + offsetof(coro_ctr_short, co_name)),
+                        4, seq))
+        return VZ_BADINPUT;
+    const char **str = in->str;
+    coro_trace_ref other = {r->other, str[r->other_name]};
+    ev->seq = seq;
+    ev->ts = ns_of(in, r->ts);
+    ev->thread = thread;
+    ev->kind = (coro_ev_kind)r->kind;
+    ev->has = CORO_EVH_DEPTH;
+    ev->co.id = r->co;
+    ev->co.name = r->co_name ? str[r->co_name] : in->empty;
+    ev->from = resume ? other : (coro_trace_ref){0, NULL};
+    ev->to = resume ? (coro_trace_ref){r->co, str[r->co_name]} : other;
+    ev->by = (coro_trace_ref){r->by, resume && r->by && r->by == r->other ? other.name : NULL};
+    ev->obj = (coro_trace_ref){0, NULL};
+    ev->obj_kind = NULL;
+    ev->cause = resume ? str[r->why] : NULL;
+    ev->reason = resume ? NULL : str[r->why];
+    ev->detail = NULL;
+    ev->fd = 0;
+    ev->events = 0;
+    ev->timeout_ms = 0;
+    ev->nready = 0;
+    ev->wait = 0;
+    ev->value = 0;
+    ev->depth = r->depth;
+    ev->addr = 0;
     ev->file = str[r->file];
     ev->line = r->line;
     return 0;
@@ -266,7 +322,10 @@ static inline int emit(const bin_in *in, const coro_ctr_record *r, vz_trace *t, 
      * cross one every 19-26 records: ask for the lines 8 records ahead. */
     __builtin_prefetch(AHEAD(r, 8));
     __builtin_prefetch(AHEAD(&t->ev[i], 8), 1);
-    if (convert(in, r, &t->ev[i])) return VZ_BADINPUT;
+    if (r->slots != CORO_CTR_FULL)
+        return vz_bin_bad(in, "a numbered trace holds a record that is not full",
+                          (unsigned long long)((const char *)r - in->base));
+    if (convert(in, r, r->seq, &t->ev[i])) return VZ_BADINPUT;
     t->lineno[i] = (uint32_t)(i + 1);
     t->n = i + 1;
     *last = r->seq;
@@ -288,9 +347,44 @@ static int read_sorted(const bin_in *in, vz_trace *t, uint64_t *last)
     return rc;
 }
 
+/* A file ordered by time: the spans' records into events numbered 1, 2,
+ * ..., each thread's missing numbers a gap before its next record. */
+static int read_by_time(const bin_in *in, vz_trace *t)
+{
+    bin_tspan *sp = NULL;
+    size_t nsp = 0, slots = 0;
+    int rc = vz_bin_time_spans(in, &sp, &nsp, &slots);
+    if (!rc) rc = alloc_events(in, t, slots);
+    uint64_t seq = 0;
+    for (size_t k = 0; !rc && k < nsp; k++) {
+        if (sp[k].missing) {
+            add_gap(t, seq, sp[k].missing, t->n);
+            seq += sp[k].missing;
+        }
+        for (const unsigned char *at = sp[k].at; !rc && at < sp[k].end;) {
+            size_t i = t->n;
+            __builtin_prefetch(at + 8 * CORO_CTR_SLOT);
+            __builtin_prefetch(AHEAD(&t->ev[i], 8), 1);
+            unsigned n = at[offsetof(coro_ctr_short, slots)]; /* checked by bin_order.c */
+            rc = n == CORO_CTR_SHORT
+                     ? convert_short(in, (const coro_ctr_short *)at, ++seq, sp[k].thread, &t->ev[i])
+                     : convert(in, (const coro_ctr_record *)at, ++seq, &t->ev[i]);
+            t->lineno[i] = (uint32_t)(i + 1);
+            t->n = i + 1;
+            at += n * CORO_CTR_SLOT;
+        }
+    }
+    free(sp);
+    if (!rc && t->end_events > seq) add_gap(t, seq, t->end_events - seq, t->n);
+    /* the end's count may miss a chunk a thread was giving back (bin.c) */
+    if (!rc && t->ended && t->end_events < seq) t->end_events = seq;
+    return rc;
+}
+
 /* The records, in seq order, into t's events; the missing numbers into gaps. */
 static int read_events(const bin_in *in, vz_trace *t)
 {
+    if (in->h->order == CORO_CTR_ORDER_TIME) return read_by_time(in, t);
     bin_span *sp = NULL;
     size_t nsp = 0, n = 0;
     int rc = vz_bin_runs(in, &sp, &nsp, &n);

@@ -28,11 +28,21 @@ typedef struct bin_in {
     double rate; /* ns per tick */
 } bin_in;
 
-/* Records that follow each other in the file and in seq order. */
+/* CORO_CTR_ORDER_SEQ: full records that follow each other in the file and
+ * in seq order. */
 typedef struct bin_span {
     const coro_ctr_record *r;
     size_t n;
 } bin_span;
+
+/* CORO_CTR_ORDER_TIME: records of one thread that follow each other in its
+ * chunk and in the run, slots at .. end; `missing` of the thread's events
+ * come before them and are in no chunk (a gap). */
+typedef struct bin_tspan {
+    const unsigned char *at, *end;
+    uint32_t thread;
+    uint64_t missing;
+} bin_tspan;
 
 /* "path: what (at byte at)"; returns VZ_BADINPUT. */
 int vz_bin_bad(const bin_in *in, const char *what, unsigned long long at);
@@ -40,13 +50,28 @@ int vz_bin_bad(const bin_in *in, const char *what, unsigned long long at);
 int vz_bin_twice(const bin_in *in, uint64_t seq);
 const coro_ctr_chunk *vz_bin_chunk(const bin_in *in, uint64_t i);
 
-/* The records as spans, in seq order if every event chunk is in seq order
- * (as the recorder writes them: one thread a chunk): *n records in all. The
- * caller checks the order while it reads them and, if it is not, asks
- * vz_bin_sorted. Returns 0 or VZ_BADINPUT. */
+/* CORO_CTR_ORDER_SEQ: the records as spans, in seq order if every event
+ * chunk is in seq order (as the recorder writes them: one thread a chunk):
+ * *n records in all. The caller checks the order while it reads them and,
+ * if it is not, asks vz_bin_sorted. Returns 0 or VZ_BADINPUT. */
 int vz_bin_runs(const bin_in *in, bin_span **out, size_t *nspans, size_t *n);
 /* Every record in seq order, whatever the order in the file; a seq seen
  * twice is an error. */
 int vz_bin_sorted(const bin_in *in, const coro_ctr_record ***out, size_t *n);
+
+/* CORO_CTR_ORDER_TIME: the records as spans in the run's order: each
+ * thread's chunks by their first event's number, the threads interleaved
+ * by ts. *slots: slots in all (at least the number of events). Returns 0 or
+ * VZ_BADINPUT (a damaged record, a thread's event in two chunks). */
+int vz_bin_time_spans(const bin_in *in, bin_tspan **out, size_t *nspans, size_t *slots);
+
+/* The slots of a record that begins at `at`, 0 if it is damaged (not a
+ * known size, or past `end`). */
+static inline unsigned vz_bin_slots(const unsigned char *at, const unsigned char *end)
+{
+    unsigned n = at[offsetof(coro_ctr_short, slots)];
+    if (n != CORO_CTR_SHORT && n != CORO_CTR_FULL) return 0;
+    return at + n * CORO_CTR_SLOT <= end ? n : 0;
+}
 
 #endif

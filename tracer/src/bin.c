@@ -2,10 +2,13 @@
  * bin.c - the binary recorder: per-thread chunks of fixed-size records in
  * a shared mapping of the trace file (format: coro/trace_bin.h).
  *
- * Recording an event takes no lock and formats nothing: a sequence number
- * from one atomic counter, a timestamp from the CPU's counter, and a copy
- * of the event's fields into the thread's current chunk. Strings become
- * ids through per-thread caches:
+ * Recording an event takes no lock, formats nothing and shares nothing with
+ * other threads: a timestamp from the CPU's counter (which orders the
+ * threads' events, CORO_CTR_ORDER_TIME) and a copy of the event's fields
+ * into the thread's current chunk, one 64-byte slot for a resume or a
+ * suspend, three for any other event. A logical clock numbers the events
+ * with one atomic counter instead (CORO_CTR_ORDER_SEQ), as does a converter
+ * that keeps a trace's numbers. Strings become ids through per-thread caches:
  *  - cause, reason, obj_kind and file are string literals (the runtime's
  *    contract, trace.h): cached by address;
  *  - names are cached by (object id, address), valid until any rename
@@ -27,6 +30,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,7 +100,9 @@ struct coro__bin {
     } * tab;
     size_t tab_cap, tab_len;
     bool ring;
+    bool numbered; /* CORO_CTR_ORDER_SEQ */
     int ts_kind;
+    _Atomic uint64_t done; /* events in chunks given back */
     struct coro__bin *retired_next;
     uint64_t ns0; /* CLOCK_MONOTONIC at opening */
 };
@@ -105,8 +111,12 @@ typedef struct bin_thread {
     uint64_t gen;
     coro__bin *b;
     coro_ctr_chunk *chunk;
-    coro_ctr_record *rec;
-    uint64_t count, ticket;
+    char *at;        /* the next free slot */
+    uint64_t count;  /* slots committed in the chunk */
+    uint64_t left;   /* slots free in the chunk (0: no chunk) */
+    uint64_t events; /* events this thread recorded: the last one's number */
+    uint64_t first;  /* the number of the chunk's first event */
+    uint64_t ticket;
     uint32_t no;
     name_slot names[CACHE];
     ptr_slot ptrs[CACHE];
@@ -230,12 +240,19 @@ static coro_ctr_chunk *new_slot(coro__bin *b, uint32_t type)
     return c;
 }
 
-/* Release the thread's event chunk: the ring may reuse it. */
+/* Release the thread's event chunk: the ring may reuse it. Given back
+ * before its events are counted as done, so that coro__bin_events() may
+ * miss them for a moment but never counts them twice. */
 static void release(bin_thread *t)
 {
-    if (t->chunk && t->gen == atomic_load(&generation))
+    if (t->chunk && t->gen == atomic_load(&generation)) {
+        uint64_t n = t->events + 1 - t->first;
+        atomic_store(A(&t->chunk->events), n);
         atomic_store_explicit(A(&t->chunk->owner), t->ticket << 1, memory_order_release);
+        atomic_fetch_add(&t->b->done, n);
+    }
     t->chunk = NULL;
+    t->left = 0;
 }
 
 static bool take_chunk(bin_thread *t)
@@ -257,7 +274,7 @@ static bool take_chunk(bin_thread *t)
             if (w & 1) continue;
             if (!atomic_compare_exchange_strong(A(&s->owner), &w, ticket << 1 | 1)) continue;
             if (s->type == CORO_CTR_EVENTS)
-                atomic_fetch_add(A(&b->h->overwritten), atomic_load(A(&s->count)));
+                atomic_fetch_add(A(&b->h->overwritten), atomic_load(A(&s->events)));
             c = s;
         }
     }
@@ -266,10 +283,13 @@ static bool take_chunk(bin_thread *t)
     c->thread = t->no;
     c->ticket = ticket;
     c->owner = ticket << 1 | 1;
+    c->first = t->first = t->events + 1;
+    c->events = 0;
     atomic_store_explicit((_Atomic uint32_t *)&c->type, CORO_CTR_EVENTS, memory_order_release);
     t->chunk = c;
-    t->rec = (coro_ctr_record *)(c + 1);
+    t->at = (char *)(c + 1);
     t->count = 0;
+    t->left = CORO_CTR_SLOTS_PER_CHUNK;
     t->ticket = ticket;
     return true;
 }
@@ -452,40 +472,52 @@ static uint32_t op_detail(bin_thread *t, const coro_trace_ev *ev, uint32_t obj)
 
 /* ---- recording ---- */
 
-/* This thread's state with room for one more record, or NULL (the event
- * is counted as dropped). */
-static inline bin_thread *room(coro__bin *b)
+/* This thread's state with room for a record of `slots` slots, or NULL
+ * (the event is counted as dropped). */
+static inline bin_thread *room(coro__bin *b, uint64_t slots)
 {
-    bin_thread *t = thread_state(b);
-    if (__builtin_expect(t && t->chunk && t->count < CORO_CTR_RECORDS_PER_CHUNK, 1)) return t;
+    bin_thread *t = me;
+    if (__builtin_expect(t && t->gen == b->gen && t->left >= slots, 1)) return t;
+    t = thread_state(b);
     if (t && take_chunk(t)) return t;
     atomic_fetch_add(A(&b->h->dropped), 1);
     return NULL;
 }
 
 /* The record is in the file once its chunk's count covers it. */
-static inline void commit(bin_thread *t)
+static inline void commit(bin_thread *t, uint64_t slots)
 {
-    atomic_store_explicit(A(&t->chunk->count), ++t->count, memory_order_release);
+    t->count += slots;
+    t->left -= slots;
+    t->at += slots * CORO_CTR_SLOT;
+    /* read by coro__bin_events() on another thread */
+    __atomic_store_n(&t->events, t->events + 1, __ATOMIC_RELAXED);
+    atomic_store_explicit(A(&t->chunk->count), t->count, memory_order_release);
 }
 
 void coro__bin_record(coro__bin *b, coro_trace_ev *ev, bool keep_order)
 {
-    bin_thread *t = room(b);
+    bin_thread *t = room(b, CORO_CTR_FULL);
     if (!t) return;
     if (ev->kind == CORO_EV_RENAME) atomic_fetch_add(&rename_epoch, 1);
     uint64_t epoch = atomic_load_explicit(&rename_epoch, memory_order_relaxed);
-    if (!keep_order) {
-        ev->seq = atomic_fetch_add_explicit(A(&b->h->seq), 1, memory_order_relaxed) + 1;
-        ev->ts = b->ts_kind == CORO_CTR_TS_LOGICAL ? ev->seq : ticks();
-        ev->thread = t->no;
-    } else {
+    if (keep_order) {
         uint64_t s = atomic_load(A(&b->h->seq));
         if (ev->seq > s) atomic_store(A(&b->h->seq), ev->seq);
+    } else {
+        /* the text sinks beside a numbered trace show its numbers */
+        ev->seq =
+            b->numbered ? atomic_fetch_add_explicit(A(&b->h->seq), 1, memory_order_relaxed) + 1 : 0;
+        ev->ts = b->ts_kind == CORO_CTR_TS_LOGICAL ? ev->seq : ticks();
+        ev->thread = t->no;
     }
-    coro_ctr_record *r = &t->rec[t->count];
-    r->seq = ev->seq;
+    coro_ctr_record *r = (coro_ctr_record *)t->at;
+    r->kind = (uint16_t)ev->kind;
+    r->slots = CORO_CTR_FULL;
+    r->flags = 0;
+    r->depth = ev->depth;
     r->ts = ev->ts;
+    r->seq = ev->seq;
     r->co = ev->co.id;
     r->from = ev->from.id;
     r->to = ev->to.id;
@@ -508,49 +540,46 @@ void coro__bin_record(coro__bin *b, coro_trace_ev *ev, bool keep_order)
     r->fd = ev->fd;
     r->events = ev->events;
     r->nready = ev->nready;
-    r->depth = ev->depth;
     r->thread = ev->thread;
-    r->kind = (uint16_t)ev->kind;
-    r->has = (uint16_t)ev->has;
-    commit(t);
+    r->has = ev->has;
+    memset(r->pad, 0, sizeof r->pad);
+    commit(t, CORO_CTR_FULL);
 }
 
-/* A brief event (trace.h) written straight into its record: every field
- * stored once, the absent ones as zeros (a ring's chunk holds old records). */
+/* A brief event (trace.h) in the short form, one slot: every field stored
+ * once (a ring's chunk holds old records). A numbered trace, or a brief
+ * event of another shape, takes the full form. */
 void coro__bin_brief(coro__bin *b, const coro_trace_brief *e)
 {
-    bin_thread *t = room(b);
+    bool resume = e->kind == CORO_EV_RESUME;
+    const coro_trace_ref *other = resume ? &e->from : &e->to;
+    if (__builtin_expect(b->numbered || (resume ? e->to.id != e->co.id : e->from.id != 0) ||
+                             (e->kind != CORO_EV_RESUME && e->kind != CORO_EV_SUSPEND),
+                         0)) {
+        coro_trace_ev ev;
+        coro__trace_expand(e, &ev);
+        coro__bin_record(b, &ev, false);
+        return;
+    }
+    bin_thread *t = room(b, CORO_CTR_SHORT);
     if (!t) return;
     uint64_t epoch = atomic_load_explicit(&rename_epoch, memory_order_relaxed);
-    uint64_t seq = atomic_fetch_add_explicit(A(&b->h->seq), 1, memory_order_relaxed) + 1;
-    uint32_t co_name = name(t, e->co.id, e->co.name, epoch);
-    uint32_t from_name = name(t, e->from.id, e->from.name, epoch);
-    uint32_t to_name = e->to.id == e->co.id ? co_name : name(t, e->to.id, e->to.name, epoch);
-    coro_ctr_record *r = &t->rec[t->count];
-    r->seq = seq;
-    r->ts = b->ts_kind == CORO_CTR_TS_LOGICAL ? seq : ticks();
+    coro_ctr_short *r = (coro_ctr_short *)t->at;
+    r->kind = (uint16_t)e->kind;
+    r->slots = CORO_CTR_SHORT;
+    r->flags = 0;
+    r->depth = e->depth;
+    r->ts = ticks();
     r->co = e->co.id;
-    r->from = e->from.id;
-    r->to = e->to.id;
+    r->other = other->id;
     r->by = e->by;
-    r->obj = r->wait = r->aux = 0;
-    r->value = 0;
-    r->co_name = co_name;
-    r->from_name = from_name;
-    r->to_name = to_name;
-    r->by_name = e->by && e->by == e->from.id ? from_name : 0;
-    r->obj_name = r->obj_kind = r->detail = 0;
-    r->cause = literal(t, e->cause);
-    r->reason = literal(t, e->reason);
+    r->co_name = name(t, e->co.id, e->co.name, epoch);
+    r->other_name = name(t, other->id, other->name, epoch);
+    r->why = literal(t, resume ? e->cause : e->reason);
     r->file = literal(t, e->file);
     r->line = e->line;
-    r->fd = r->nready = 0;
-    r->events = 0;
-    r->depth = e->depth;
-    r->thread = t->no;
-    r->kind = (uint16_t)e->kind;
-    r->has = CORO_EVH_DEPTH;
-    commit(t);
+    r->pad = 0;
+    commit(t, CORO_CTR_SHORT);
 }
 
 /* "64M", "512K", "1G", "1048576" -> bytes; 0 if not understood. */
@@ -593,7 +622,8 @@ int coro__bin_parse(const char *spec, char *path, size_t cap, uint64_t *ring)
     return 0;
 }
 
-coro__bin *coro__bin_open(const char *path, uint64_t ring_bytes, const char *program, int ts_kind)
+coro__bin *coro__bin_open(const char *path, uint64_t ring_bytes, const char *program, int ts_kind,
+                          bool numbered)
 {
     /* Emptied only once this process holds it: another process recording
      * into the same file (two programs given one CORO_TRACE) would lose its
@@ -630,7 +660,8 @@ coro__bin *coro__bin_open(const char *path, uint64_t ring_bytes, const char *pro
     h->endian = CORO_CTR_ENDIAN;
     h->header_size = CORO_CTR_HEADER;
     h->chunk_size = CORO_CTR_CHUNK;
-    h->record_size = sizeof(coro_ctr_record);
+    h->record_size = CORO_CTR_SLOT;
+    h->order = numbered ? CORO_CTR_ORDER_SEQ : CORO_CTR_ORDER_TIME;
     h->ring_chunks = ring;
     h->chunks = ring; /* the ring's slots come first; strings go after */
     h->pid = getpid();
@@ -639,6 +670,7 @@ coro__bin *coro__bin_open(const char *path, uint64_t ring_bytes, const char *pro
     h->ts_kind = (uint32_t)ts_kind;
     b->ts_kind = ts_kind;
     b->ring = ring > 0;
+    b->numbered = numbered;
     b->ns0 = mono_ns();
     h->tsc_a = ticks();
     h->ns_a = 0;
@@ -678,9 +710,34 @@ void coro__bin_set_counts(coro__bin *b, uint64_t dropped, uint64_t overwritten)
     atomic_store(A(&b->h->overwritten), overwritten);
 }
 
+/* Events in a chunk a thread still writes (a walk of its slots). */
+static uint64_t events_in(const coro_ctr_chunk *c)
+{
+    uint64_t n = atomic_load_explicit(A(&((coro_ctr_chunk *)c)->count), memory_order_acquire);
+    if (n > CORO_CTR_SLOTS_PER_CHUNK) n = CORO_CTR_SLOTS_PER_CHUNK;
+    const unsigned char *slot = (const unsigned char *)(c + 1);
+    uint64_t events = 0;
+    for (uint64_t k = 0; k < n; events++) {
+        uint8_t size = slot[k * CORO_CTR_SLOT + offsetof(coro_ctr_short, slots)];
+        k += size ? size : 1;
+    }
+    return events;
+}
+
 uint64_t coro__bin_events(coro__bin *b)
 {
-    return atomic_load(A(&b->h->seq));
+    if (b->numbered) return atomic_load(A(&b->h->seq));
+    /* done first: a chunk given back meanwhile is missed, never counted twice */
+    uint64_t n = atomic_load(&b->done);
+    uint64_t chunks = atomic_load(A(&b->h->chunks));
+    for (uint64_t i = 0; i < chunks; i++) {
+        coro_ctr_chunk *c = chunk_at(b, i);
+        if (atomic_load_explicit((_Atomic uint32_t *)&c->type, memory_order_acquire) ==
+                CORO_CTR_EVENTS &&
+            (atomic_load(A(&c->owner)) & 1))
+            n += events_in(c);
+    }
+    return n;
 }
 
 uint64_t coro__bin_dropped(coro__bin *b)
@@ -699,7 +756,7 @@ void coro__bin_end(coro__bin *b, int signal)
         atomic_store(A(&h->ns_b), n);
         atomic_store(A(&h->tsc_b), t);
     }
-    h->end_events = atomic_load(A(&h->seq));
+    h->end_events = coro__bin_events(b);
     h->end_signal = signal;
     atomic_store((_Atomic uint32_t *)&h->ended, 1);
     /* The file grew in steps: give back what was not used. Threads still

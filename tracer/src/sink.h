@@ -61,10 +61,15 @@ void coro__log_event(coro__sink *s, const coro_trace_ev *ev);
 typedef struct coro__bin coro__bin;
 /* "run.ctr:ring=64M" -> path and ring bytes (0 = no ring); 0 or -EINVAL. */
 int coro__bin_parse(const char *spec, char *path, size_t cap, uint64_t *ring);
-coro__bin *coro__bin_open(const char *path, uint64_t ring_bytes, const char *program, int ts_kind);
+/* numbered: every event gets its number from one counter (CORO_CTR_ORDER_SEQ),
+ * for a logical clock and for a converter keeping a trace's numbers. */
+coro__bin *coro__bin_open(const char *path, uint64_t ring_bytes, const char *program, int ts_kind,
+                          bool numbered);
 /* Record ev; with keep_order, ev's own seq, ts and thread are kept (convert). */
 void coro__bin_record(coro__bin *b, coro_trace_ev *ev, bool keep_order);
 void coro__bin_brief(coro__bin *b, const coro_trace_brief *e);
+/* The event a brief one stands for (trace.c). */
+void coro__trace_expand(const coro_trace_brief *e, coro_trace_ev *ev);
 void coro__bin_record_in_handler(coro__bin *b, coro_trace_ev *ev);
 void coro__bin_end(coro__bin *b, int signal);
 /* Keep an ended recorder (never freed: late events may still land in it). */

@@ -96,8 +96,9 @@ int coro_trace_describe(char *buf, size_t cap, const char *op, int fd, const cha
                    : snprintf(buf, cap, "%s %s", op, obj ? obj : "");
 }
 
-/* With the lock held. `stamped`: the binary recorder gave ev its seq and
- * thread already (the log then shows the same numbers). */
+/* With the lock held. `stamped`: a numbered binary trace (a logical clock)
+ * gave ev its seq and thread already (the log then shows the same numbers);
+ * one ordered by time is numbered by its reader, in the same order. */
 static void emit_locked(coro_trace_ev *ev, bool stamped)
 {
     if (!json_sink && !log_sink) return;
@@ -127,13 +128,13 @@ void coro_trace_emit(coro_trace_ev *ev)
     if (b) coro__bin_record(b, ev, false);
     if (atomic_load_explicit(&text_on, memory_order_relaxed)) {
         take();
-        emit_locked(ev, b != NULL);
+        emit_locked(ev, b && ev->seq);
         give();
     }
 }
 
 /* The event a brief one stands for (trace.h), for the text sinks. */
-static void expand(const coro_trace_brief *e, coro_trace_ev *ev)
+void coro__trace_expand(const coro_trace_brief *e, coro_trace_ev *ev)
 {
     *ev = (coro_trace_ev){.kind = e->kind,
                           .has = CORO_EVH_DEPTH,
@@ -157,7 +158,7 @@ void coro_trace_emit_brief(const coro_trace_brief *e)
         return;
     }
     coro_trace_ev ev;
-    expand(e, &ev);
+    coro__trace_expand(e, &ev);
     coro_trace_emit(&ev);
 }
 
@@ -210,7 +211,7 @@ static int open_bin(const char *spec)
     take();
     default_program();
     int ts = clock_kind == CORO_CLOCK_LOGICAL ? CORO_CTR_TS_LOGICAL : CORO_CTR_TS_TSC;
-    coro__bin *b = coro__bin_open(path, ring, program, ts);
+    coro__bin *b = coro__bin_open(path, ring, program, ts, ts == CORO_CTR_TS_LOGICAL);
     if (!b) {
         rc = -errno;
         give();
@@ -412,7 +413,7 @@ void coro__trace_emit_in_handler(coro_trace_ev *ev)
 {
     coro__bin *b = atomic_load(&bin);
     if (b) coro__bin_record_in_handler(b, ev);
-    emit_locked(ev, b != NULL);
+    emit_locked(ev, b && ev->seq);
     if (json_sink) coro__sink_flush(json_sink);
 }
 

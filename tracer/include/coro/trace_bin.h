@@ -1,17 +1,29 @@
 /*
- * coro/trace_bin.h - the binary trace file (.ctr), version 1: its C form.
+ * coro/trace_bin.h - the binary trace file (.ctr), version 2: its C form.
  * docs/trace-format.md describes it in words; the viewer reads it with these
  * structs (viz/reader_bin.c), the recorder writes it (tracer/src/bin.c).
  *
  * A file is a 4 KiB header followed by chunks of CORO_CTR_CHUNK bytes.
- * Each chunk begins with a chunk header and holds either fixed-size event
+ * Each chunk begins with a 64-byte chunk header and holds either event
  * records (one thread writes a chunk: no lock) or interned strings (names,
- * source files, details), which records refer to by id (0 = none). The
- * header's counters and each chunk's `count` are updated in place in a
- * shared mapping of the file, so what was recorded is in the file even if
- * the process is killed. Events of all threads are ordered by `seq`, one
- * process-wide counter. Integers are little-endian (the writer's order);
- * the header's `magic` and `endian` let a reader refuse what it cannot read.
+ * source files, details), which records refer to by id (0 = none). An event
+ * record is one 64-byte slot (the short form: a resume or a suspend between
+ * two coroutines, the runtime's most frequent events) or three (the full
+ * form). The header's counters and each chunk's `count` are updated in
+ * place in a shared mapping of the file, so what was recorded is in the
+ * file even if the process is killed.
+ *
+ * The order of events (`order` in the header):
+ *  - CORO_CTR_ORDER_TIME: a thread's events are in the order of its chunks
+ *    (by `first`, its number of the chunk's first event) and of the records
+ *    in them; the threads' events interleave by `ts`, one reading of the
+ *    CPU's invariant counter per event. Nothing is shared between threads
+ *    per event. The reader numbers the events; a thread's numbers that no
+ *    chunk holds (overwritten, not recorded) are gaps.
+ *  - CORO_CTR_ORDER_SEQ: every record is full and carries its `seq`, one
+ *    process-wide counter (a logical clock, a converted JSON trace).
+ * Integers are little-endian (the writer's order); the header's `magic` and
+ * `endian` let a reader refuse what it cannot read.
  */
 #ifndef CORO_TRACE_BIN_H
 #define CORO_TRACE_BIN_H
@@ -19,16 +31,19 @@
 #include <stdint.h>
 
 #define CORO_CTR_MAGIC   "CORO-CTR"
-#define CORO_CTR_VERSION 1
+#define CORO_CTR_VERSION 2
 #define CORO_CTR_HEADER  4096u
 #define CORO_CTR_CHUNK   65536u
 #define CORO_CTR_ENDIAN  0x01020304u
+#define CORO_CTR_SLOT    64u
 
 enum coro_ctr_ts {
     CORO_CTR_TS_NS = 0,     /* ts in nanoseconds since the trace was opened */
     CORO_CTR_TS_TSC = 1,    /* ts in CPU timestamp ticks: ns = ns_a + (ts - tsc_a) * rate */
     CORO_CTR_TS_LOGICAL = 2 /* ts = seq */
 };
+
+enum coro_ctr_order { CORO_CTR_ORDER_TIME = 0, CORO_CTR_ORDER_SEQ = 1 };
 
 enum coro_ctr_chunk_type { CORO_CTR_FREE = 0, CORO_CTR_EVENTS = 1, CORO_CTR_STRINGS = 2 };
 
@@ -38,7 +53,7 @@ typedef struct coro_ctr_header {
     uint32_t endian;      /* CORO_CTR_ENDIAN as the writer stored it */
     uint32_t header_size; /* CORO_CTR_HEADER */
     uint32_t chunk_size;  /* CORO_CTR_CHUNK */
-    uint32_t record_size; /* sizeof(coro_ctr_record) */
+    uint32_t record_size; /* CORO_CTR_SLOT: records are 1 or 3 slots */
     uint32_t ts_kind;     /* enum coro_ctr_ts */
     uint64_t ring_chunks; /* event chunks in the ring (flight recorder), 0 = keep everything */
     int64_t pid;
@@ -50,27 +65,56 @@ typedef struct coro_ctr_header {
     /* Updated in place while the program runs (atomics). */
     uint64_t chunks;      /* chunk slots in use in the file */
     uint64_t tickets;     /* event chunks handed out (a ring slot is ticket % ring_chunks) */
-    uint64_t seq;         /* the last sequence number handed out */
+    uint64_t seq;         /* CORO_CTR_ORDER_SEQ: the last number handed out */
     uint64_t dropped;     /* events that could not be recorded (no room: disk full) */
     uint64_t overwritten; /* events whose chunk the ring gave to newer ones */
     uint64_t strings;     /* the last string id handed out */
     uint32_t ended;       /* 1 once the end was written */
     int32_t end_signal;   /* the signal that ended the run, 0 = returned normally */
-    uint64_t end_events;  /* events recorded, at the end */
+    uint64_t end_events;  /* events recorded, at the end (0: not known) */
+    uint32_t order;       /* enum coro_ctr_order */
 } coro_ctr_header;
 
 typedef struct coro_ctr_chunk {
     uint32_t type;   /* enum coro_ctr_chunk_type */
-    uint32_t thread; /* events: the thread that wrote it */
+    uint32_t thread; /* events: the thread that wrote it (1, 2, ...) */
     uint64_t ticket; /* events: which hand-out this is (older tickets were overwritten) */
     uint64_t owner;  /* ticket << 1 | 1 while a thread writes it (the ring skips it) */
-    uint64_t count;  /* events: records committed; strings: bytes committed */
-    uint64_t reserved[16];
-} coro_ctr_chunk; /* 160 bytes, one record's size */
+    uint64_t count;  /* events: slots committed; strings: bytes committed */
+    uint64_t first;  /* events: the thread's number of the first event here (1, 2, ...) */
+    uint64_t events; /* events: how many it holds, once its thread has given it back */
+    uint64_t reserved[2];
+} coro_ctr_chunk; /* 64 bytes, one slot */
 
-/* One event. String fields are ids of interned strings (0 = absent). */
+/* What both forms begin with. */
+enum { CORO_CTR_SHORT = 1, CORO_CTR_FULL = 3 }; /* slots */
+
+/* The short form, one slot: a resume (co is also `to`, `other` is `from`)
+ * or a suspend (`other` is `to`; no `from`). `by` is named only when it is
+ * `other`; `why` is the resume's cause or the suspend's reason; `has` is
+ * CORO_EVH_DEPTH. */
+typedef struct coro_ctr_short {
+    uint16_t kind; /* coro_ev_kind: CORO_EV_RESUME or CORO_EV_SUSPEND */
+    uint8_t slots; /* CORO_CTR_SHORT */
+    uint8_t flags; /* 0 */
+    int32_t depth;
+    uint64_t ts;
+    uint64_t co, other, by;
+    uint32_t co_name, other_name;
+    uint32_t why, file;
+    int32_t line;
+    uint32_t pad;
+} coro_ctr_short;
+
+/* The full form, three slots: every field of an event. String fields are
+ * ids of interned strings (0 = absent). */
 typedef struct coro_ctr_record {
-    uint64_t seq, ts;
+    uint16_t kind; /* coro_ev_kind */
+    uint8_t slots; /* CORO_CTR_FULL */
+    uint8_t flags; /* 0 */
+    int32_t depth;
+    uint64_t ts;
+    uint64_t seq; /* CORO_CTR_ORDER_SEQ: the event's number; else 0 */
     uint64_t co, from, to, by, obj;
     uint64_t wait;
     int64_t value;
@@ -80,10 +124,10 @@ typedef struct coro_ctr_record {
     uint32_t detail, file;
     int32_t line, fd;
     uint32_t events;
-    int32_t nready, depth;
+    int32_t nready;
     uint32_t thread;
-    uint16_t kind, has;
-    uint32_t pad[3];
+    uint32_t has;
+    uint32_t pad[10];
 } coro_ctr_record;
 
 /* In a string chunk, after the chunk header: entries of this header, then
@@ -92,11 +136,12 @@ typedef struct coro_ctr_string {
     uint32_t id, len;
 } coro_ctr_string;
 
-#define CORO_CTR_RECORDS_PER_CHUNK                                                                 \
-    ((CORO_CTR_CHUNK - sizeof(coro_ctr_chunk)) / sizeof(coro_ctr_record))
+/* Slots for records in an event chunk. */
+#define CORO_CTR_SLOTS_PER_CHUNK ((CORO_CTR_CHUNK - sizeof(coro_ctr_chunk)) / CORO_CTR_SLOT)
 
 _Static_assert(sizeof(coro_ctr_header) <= CORO_CTR_HEADER, "header fits its page");
-_Static_assert(sizeof(coro_ctr_record) == 160, "record layout");
-_Static_assert(sizeof(coro_ctr_chunk) == 160, "chunk header layout");
+_Static_assert(sizeof(coro_ctr_short) == CORO_CTR_SHORT * CORO_CTR_SLOT, "short record layout");
+_Static_assert(sizeof(coro_ctr_record) == CORO_CTR_FULL * CORO_CTR_SLOT, "full record layout");
+_Static_assert(sizeof(coro_ctr_chunk) == CORO_CTR_SLOT, "chunk header layout");
 
 #endif /* CORO_TRACE_BIN_H */
