@@ -11,8 +11,8 @@
  * that keeps a trace's numbers. Strings become ids through per-thread caches:
  *  - cause, reason, obj_kind and file are string literals (the runtime's
  *    contract, trace.h): cached by address;
- *  - names are cached by (object id, address), valid until any rename
- *    (a process-wide rename epoch), since a rename rewrites the name in place;
+ *  - names are cached by (object id, address), emptied at any rename (a
+ *    process-wide rename epoch), since a rename rewrites the name in place;
  *  - details are hashed by content.
  * A miss interns the string once for the whole process (under a mutex) and
  * appends it to a string chunk. Chunks are handed out with an atomic
@@ -61,7 +61,6 @@
 typedef struct name_slot {
     uint64_t id;
     const char *ptr, *ptr2;
-    uint64_t epoch;
     uint32_t sid;
 } name_slot;
 
@@ -111,12 +110,13 @@ typedef struct bin_thread {
     uint64_t gen;
     coro__bin *b;
     coro_ctr_chunk *chunk;
-    char *at;        /* the next free slot */
-    uint64_t count;  /* slots committed in the chunk */
-    uint64_t left;   /* slots free in the chunk (0: no chunk) */
-    uint64_t events; /* events this thread recorded: the last one's number */
-    uint64_t first;  /* the number of the chunk's first event */
+    char *at;       /* the next free slot */
+    uint64_t count; /* slots committed in the chunk (CORO_CTR_SLOTS_PER_CHUNK: no chunk) */
+    uint64_t fulls; /* full records in the chunk: it holds count - 2 fulls events */
+    uint64_t first; /* this thread's number of the chunk's first event */
     uint64_t ticket;
+    uint64_t short_cap; /* slots a short record may use: 0 when numbered (full records only) */
+    uint64_t epoch;     /* the rename epoch the names below are good for */
     uint32_t no;
     name_slot names[CACHE];
     ptr_slot ptrs[CACHE];
@@ -245,14 +245,16 @@ static coro_ctr_chunk *new_slot(coro__bin *b, uint32_t type)
  * miss them for a moment but never counts them twice. */
 static void release(bin_thread *t)
 {
+    uint64_t n = t->chunk ? t->count - 2 * t->fulls : 0;
     if (t->chunk && t->gen == atomic_load(&generation)) {
-        uint64_t n = t->events + 1 - t->first;
         atomic_store(A(&t->chunk->events), n);
         atomic_store_explicit(A(&t->chunk->owner), t->ticket << 1, memory_order_release);
         atomic_fetch_add(&t->b->done, n);
     }
+    t->first += n;
     t->chunk = NULL;
-    t->left = 0;
+    t->count = CORO_CTR_SLOTS_PER_CHUNK;
+    t->short_cap = 0;
 }
 
 static bool take_chunk(bin_thread *t)
@@ -283,13 +285,13 @@ static bool take_chunk(bin_thread *t)
     c->thread = t->no;
     c->ticket = ticket;
     c->owner = ticket << 1 | 1;
-    c->first = t->first = t->events + 1;
+    c->first = t->first;
     c->events = 0;
     atomic_store_explicit((_Atomic uint32_t *)&c->type, CORO_CTR_EVENTS, memory_order_release);
     t->chunk = c;
     t->at = (char *)(c + 1);
-    t->count = 0;
-    t->left = CORO_CTR_SLOTS_PER_CHUNK;
+    t->count = t->fulls = 0;
+    t->short_cap = b->numbered ? 0 : CORO_CTR_SLOTS_PER_CHUNK;
     t->ticket = ticket;
     return true;
 }
@@ -329,6 +331,8 @@ static bin_thread *thread_state(coro__bin *b)
         me = t;
     }
     memset(t, 0, sizeof *t);
+    t->count = CORO_CTR_SLOTS_PER_CHUNK; /* no chunk yet */
+    t->first = 1;
     t->gen = b->gen;
     t->b = b;
     t->no = atomic_fetch_add(&thread_count, 1) + 1;
@@ -432,28 +436,48 @@ static uint32_t by_content(bin_thread *t, const char *s)
 
 static inline uint32_t literal(bin_thread *t, const char *s)
 {
-    if (!s) return 0;
     ptr_slot *e = &t->ptrs[((uintptr_t)s >> 3) & (CACHE - 1)];
     if (__builtin_expect(e->ptr == s, 1)) return e->sid;
+    if (!s) { /* cached as absent, for coro__bin_brief */
+        *e = (ptr_slot){NULL, 0};
+        return 0;
+    }
     uint32_t sid = by_content(t, s);
     if (sid) *e = (ptr_slot){s, sid};
     return sid;
 }
 
-static inline uint32_t name(bin_thread *t, uint64_t id, const char *s, uint64_t epoch)
+/* The names cached are emptied when anything was renamed since. */
+static inline void names_fresh(bin_thread *t)
 {
-    if (!s) return 0;
-    name_slot *e = &t->names[id & (CACHE - 1)];
-    bool same = e->id == id && e->epoch == epoch;
-    if (__builtin_expect(same && e->ptr == s, 1)) return e->sid;
+    uint64_t epoch = atomic_load_explicit(&rename_epoch, memory_order_relaxed);
+    if (__builtin_expect(t->epoch == epoch, 1)) return;
+    memset(t->names, 0, sizeof t->names);
+    t->epoch = epoch;
+}
+
+static uint32_t name_missed(bin_thread *t, name_slot *e, uint64_t id, const char *s)
+{
+    bool same = e->id == id;
     if (same && e->ptr2 == s) return e->sid;
     uint32_t sid = by_content(t, s);
     if (!sid) return 0;
     if (same && sid == e->sid)
         e->ptr2 = s;
     else
-        *e = (name_slot){id, s, NULL, epoch, sid};
+        *e = (name_slot){id, s, NULL, sid};
     return sid;
+}
+
+static inline uint32_t name(bin_thread *t, uint64_t id, const char *s)
+{
+    name_slot *e = &t->names[id & (CACHE - 1)];
+    if (__builtin_expect(e->id == id && e->ptr == s, 1)) return e->sid;
+    if (!s) { /* cached as absent, for coro__bin_brief */
+        *e = (name_slot){id, NULL, NULL, 0};
+        return 0;
+    }
+    return name_missed(t, e, id, s);
 }
 
 /* The id of the detail ev->op stands for, formatted only the first time
@@ -477,7 +501,8 @@ static uint32_t op_detail(bin_thread *t, const coro_trace_ev *ev, uint32_t obj)
 static inline bin_thread *room(coro__bin *b, uint64_t slots)
 {
     bin_thread *t = me;
-    if (__builtin_expect(t && t->gen == b->gen && t->left >= slots, 1)) return t;
+    if (__builtin_expect(t && t->gen == b->gen && t->count + slots <= CORO_CTR_SLOTS_PER_CHUNK, 1))
+        return t;
     t = thread_state(b);
     if (t && take_chunk(t)) return t;
     atomic_fetch_add(A(&b->h->dropped), 1);
@@ -488,10 +513,7 @@ static inline bin_thread *room(coro__bin *b, uint64_t slots)
 static inline void commit(bin_thread *t, uint64_t slots)
 {
     t->count += slots;
-    t->left -= slots;
     t->at += slots * CORO_CTR_SLOT;
-    /* read by coro__bin_events() on another thread */
-    __atomic_store_n(&t->events, t->events + 1, __ATOMIC_RELAXED);
     atomic_store_explicit(A(&t->chunk->count), t->count, memory_order_release);
 }
 
@@ -500,7 +522,7 @@ void coro__bin_record(coro__bin *b, coro_trace_ev *ev, bool keep_order)
     bin_thread *t = room(b, CORO_CTR_FULL);
     if (!t) return;
     if (ev->kind == CORO_EV_RENAME) atomic_fetch_add(&rename_epoch, 1);
-    uint64_t epoch = atomic_load_explicit(&rename_epoch, memory_order_relaxed);
+    names_fresh(t);
     if (keep_order) {
         uint64_t s = atomic_load(A(&b->h->seq));
         if (ev->seq > s) atomic_store(A(&b->h->seq), ev->seq);
@@ -526,11 +548,11 @@ void coro__bin_record(coro__bin *b, coro_trace_ev *ev, bool keep_order)
     r->wait = ev->wait;
     r->value = ev->value;
     r->aux = (ev->has & CORO_EVH_ADDR) ? ev->addr : (uint64_t)ev->timeout_ms;
-    r->co_name = name(t, ev->co.id, ev->co.name, epoch);
-    r->from_name = name(t, ev->from.id, ev->from.name, epoch);
-    r->to_name = name(t, ev->to.id, ev->to.name, epoch);
-    r->by_name = name(t, ev->by.id, ev->by.name, epoch);
-    r->obj_name = name(t, ev->obj.id, ev->obj.name, epoch);
+    r->co_name = name(t, ev->co.id, ev->co.name);
+    r->from_name = name(t, ev->from.id, ev->from.name);
+    r->to_name = name(t, ev->to.id, ev->to.name);
+    r->by_name = name(t, ev->by.id, ev->by.name);
+    r->obj_name = name(t, ev->obj.id, ev->obj.name);
     r->obj_kind = literal(t, ev->obj_kind);
     r->cause = literal(t, ev->cause);
     r->reason = literal(t, ev->reason);
@@ -543,27 +565,15 @@ void coro__bin_record(coro__bin *b, coro_trace_ev *ev, bool keep_order)
     r->thread = ev->thread;
     r->has = ev->has;
     memset(r->pad, 0, sizeof r->pad);
+    t->fulls++;
     commit(t, CORO_CTR_FULL);
 }
 
-/* A brief event (trace.h) in the short form, one slot: every field stored
- * once (a ring's chunk holds old records). A numbered trace, or a brief
- * event of another shape, takes the full form. */
-void coro__bin_brief(coro__bin *b, const coro_trace_brief *e)
+/* The short record of a brief event, its strings' ids found. */
+static inline __attribute__((always_inline)) void
+write_short(bin_thread *t, const coro_trace_brief *e, const coro_trace_ref *other, uint32_t co_name,
+            uint32_t other_name, uint32_t why, uint32_t file)
 {
-    bool resume = e->kind == CORO_EV_RESUME;
-    const coro_trace_ref *other = resume ? &e->from : &e->to;
-    if (__builtin_expect(b->numbered || (resume ? e->to.id != e->co.id : e->from.id != 0) ||
-                             (e->kind != CORO_EV_RESUME && e->kind != CORO_EV_SUSPEND),
-                         0)) {
-        coro_trace_ev ev;
-        coro__trace_expand(e, &ev);
-        coro__bin_record(b, &ev, false);
-        return;
-    }
-    bin_thread *t = room(b, CORO_CTR_SHORT);
-    if (!t) return;
-    uint64_t epoch = atomic_load_explicit(&rename_epoch, memory_order_relaxed);
     coro_ctr_short *r = (coro_ctr_short *)t->at;
     r->kind = (uint16_t)e->kind;
     r->slots = CORO_CTR_SHORT;
@@ -573,13 +583,62 @@ void coro__bin_brief(coro__bin *b, const coro_trace_brief *e)
     r->co = e->co.id;
     r->other = other->id;
     r->by = e->by;
-    r->co_name = name(t, e->co.id, e->co.name, epoch);
-    r->other_name = name(t, other->id, other->name, epoch);
-    r->why = literal(t, resume ? e->cause : e->reason);
-    r->file = literal(t, e->file);
+    r->co_name = co_name;
+    r->other_name = other_name;
+    r->why = why;
+    r->file = file;
     r->line = e->line;
     r->pad = 0;
     commit(t, CORO_CTR_SHORT);
+}
+
+/* A brief event whose strings are not all in the caches, or that needs a
+ * chunk first, or is recorded in a numbered trace (as a full record). */
+static __attribute__((noinline)) void brief_slow(coro__bin *b, const coro_trace_brief *e)
+{
+    if (b->numbered) {
+        coro_trace_ev ev;
+        coro__trace_expand(e, &ev);
+        coro__bin_record(b, &ev, false);
+        return;
+    }
+    bin_thread *t = room(b, CORO_CTR_SHORT);
+    if (!t) return;
+    names_fresh(t);
+    bool resume = e->kind == CORO_EV_RESUME;
+    const coro_trace_ref *other = resume ? &e->from : &e->to;
+    uint32_t co_name = name(t, e->co.id, e->co.name);
+    uint32_t other_name = name(t, other->id, other->name);
+    uint32_t why = literal(t, resume ? e->cause : e->reason);
+    write_short(t, e, other, co_name, other_name, why, literal(t, e->file));
+}
+
+/* A brief event (trace.h) in the short form, one slot, every field stored
+ * once (a ring's chunk holds old records). Calls nothing when the thread
+ * has room and its caches know the strings (an absent one, NULL, is cached
+ * as id 0 too), so that it saves no registers. */
+void coro__bin_brief(coro__bin *b, const coro_trace_brief *e)
+{
+    bin_thread *t = me;
+    if (__builtin_expect(!t || t->b != b || t->count >= t->short_cap ||
+                             t->epoch != atomic_load_explicit(&rename_epoch, memory_order_relaxed),
+                         0))
+        goto slow;
+    bool resume = e->kind == CORO_EV_RESUME;
+    const coro_trace_ref *other = resume ? &e->from : &e->to;
+    const char *why = resume ? e->cause : e->reason;
+    const name_slot *n1 = &t->names[e->co.id & (CACHE - 1)];
+    const name_slot *n2 = &t->names[other->id & (CACHE - 1)];
+    const ptr_slot *p1 = &t->ptrs[((uintptr_t)why >> 3) & (CACHE - 1)];
+    const ptr_slot *p2 = &t->ptrs[((uintptr_t)e->file >> 3) & (CACHE - 1)];
+    if (__builtin_expect(n1->id != e->co.id || n1->ptr != e->co.name || n2->id != other->id ||
+                             n2->ptr != other->name || p1->ptr != why || p2->ptr != e->file,
+                         0))
+        goto slow;
+    write_short(t, e, other, n1->sid, n2->sid, p1->sid, p2->sid);
+    return;
+slow:
+    brief_slow(b, e);
 }
 
 /* "64M", "512K", "1G", "1048576" -> bytes; 0 if not understood. */
