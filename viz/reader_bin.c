@@ -254,10 +254,12 @@ static inline int convert_short(const bin_in *in, const coro_ctr_short *r, uint6
                 in->path, (unsigned long long)seq, r->kind);
         return VZ_BADINPUT;
     }
-    uint32_t hi = max32(max32(r->co_name, r->other_name), max32(r->why, r->file));
+    uint32_t hi = max32(max32(r->co_name, r->other_name), max32(max32(r->why, r->file), r->then));
+    const char *then;
     if (!(in->whole && hi <= in->nstr) &&
-        strings_checked(in, (const uint32_t *)((const char *)r + offsetof(coro_ctr_short, co_name)),
-                        4, seq))
+        (strings_checked(
+             in, (const uint32_t *)((const char *)r + offsetof(coro_ctr_short, co_name)), 4, seq) ||
+         str_of(in, r->then, &then, seq)))
         return VZ_BADINPUT;
     const char **str = in->str;
     coro_trace_ref other = {r->other, str[r->other_name]};
@@ -287,6 +289,38 @@ static inline int convert_short(const bin_in *in, const coro_ctr_short *r, uint6
     ev->file = str[r->file];
     ev->line = r->line;
     return 0;
+}
+
+/* The resume a suspend with `then` stands for, after it: the suspend's
+ * event ev + 1 has been filled from ev. */
+static inline void convert_then(const bin_in *in, const coro_ctr_short *r, coro_trace_ev *ev)
+{
+    coro_trace_ev *s = ev - 1;
+    ev->seq = s->seq + 1;
+    ev->ts = s->ts;
+    ev->thread = s->thread;
+    ev->kind = CORO_EV_RESUME;
+    ev->has = CORO_EVH_DEPTH;
+    ev->co.id = s->to.id;
+    ev->co.name = s->to.name ? s->to.name : in->empty;
+    ev->from = (coro_trace_ref){s->co.id, in->str[r->co_name]};
+    ev->to = s->to;
+    ev->by = (coro_trace_ref){0, NULL};
+    ev->obj = (coro_trace_ref){0, NULL};
+    ev->obj_kind = NULL;
+    ev->cause = in->str[r->then];
+    ev->reason = NULL;
+    ev->detail = NULL;
+    ev->fd = 0;
+    ev->events = 0;
+    ev->timeout_ms = 0;
+    ev->nready = 0;
+    ev->wait = 0;
+    ev->value = 0;
+    ev->depth = r->then_depth;
+    ev->addr = 0;
+    ev->file = NULL;
+    ev->line = 0;
 }
 
 static int alloc_events(const bin_in *in, vz_trace *t, size_t n)
@@ -354,7 +388,7 @@ static int read_by_time(const bin_in *in, vz_trace *t)
     bin_tspan *sp = NULL;
     size_t nsp = 0, slots = 0;
     int rc = vz_bin_time_spans(in, &sp, &nsp, &slots);
-    if (!rc) rc = alloc_events(in, t, slots);
+    if (!rc) rc = alloc_events(in, t, 2 * slots); /* a short record may be two events */
     uint64_t seq = 0;
     for (size_t k = 0; !rc && k < nsp; k++) {
         if (sp[k].missing) {
@@ -366,11 +400,17 @@ static int read_by_time(const bin_in *in, vz_trace *t)
             __builtin_prefetch(at + 8 * CORO_CTR_SLOT);
             __builtin_prefetch(AHEAD(&t->ev[i], 8), 1);
             unsigned n = at[offsetof(coro_ctr_short, slots)]; /* checked by bin_order.c */
-            rc = n == CORO_CTR_SHORT
-                     ? convert_short(in, (const coro_ctr_short *)at, ++seq, sp[k].thread, &t->ev[i])
-                     : convert(in, (const coro_ctr_record *)at, ++seq, &t->ev[i]);
+            const coro_ctr_short *r = (const coro_ctr_short *)at;
+            rc = n == CORO_CTR_SHORT ? convert_short(in, r, ++seq, sp[k].thread, &t->ev[i])
+                                     : convert(in, (const coro_ctr_record *)at, ++seq, &t->ev[i]);
             t->lineno[i] = (uint32_t)(i + 1);
             t->n = i + 1;
+            if (!rc && n == CORO_CTR_SHORT && r->then) {
+                convert_then(in, r, &t->ev[i + 1]);
+                t->lineno[i + 1] = (uint32_t)(i + 2);
+                t->n = i + 2;
+                seq++;
+            }
             at += n * CORO_CTR_SLOT;
         }
     }

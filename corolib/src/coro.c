@@ -575,7 +575,10 @@ static __attribute__((noinline)) void leave_traced(coro__thread *t, coro_t *self
     leave(t, self, "return");
 }
 
-static __attribute__((noinline)) void trace_yield(coro_t *self, const char *file, int line)
+/* then: the cause of the resumer's resume, when control goes straight back
+ * to it (recorded with the suspend, coro_trace_brief), or NULL. */
+static __attribute__((noinline)) void trace_yield(coro_t *self, const char *then, const char *file,
+                                                  int line)
 {
     coro_trace_brief e = {.kind = CORO_EV_SUSPEND,
                           .depth = self->depth,
@@ -583,7 +586,9 @@ static __attribute__((noinline)) void trace_yield(coro_t *self, const char *file
                           .to = coro_named_ref(&self->resumer->named),
                           .reason = "yield",
                           .file = file,
-                          .line = line};
+                          .line = line,
+                          .then = then,
+                          .then_depth = then ? self->resumer->depth : 0};
     coro_trace_emit_brief(&e);
 }
 
@@ -604,9 +609,15 @@ static inline void requeue(coro__thread *t, coro_t *self, const char *file, int 
 static __attribute__((noinline)) void yield_traced(coro__thread *t, coro_t *self, const char *file,
                                                    int line)
 {
-    trace_yield(self, file, line);
+    if (!self->scheduled) { /* straight back: the suspend and the resume in one */
+        trace_yield(self, "return", file, line);
+        coro__move_from(self, CORO_RUNNING, CORO_SUSPENDED, CORO__BLOCK_NONE);
+        leave(t, self, NULL);
+        return;
+    }
+    trace_yield(self, NULL, file, line);
     coro__move_from(self, CORO_RUNNING, CORO_SUSPENDED, CORO__BLOCK_NONE);
-    if (self->scheduled) requeue(t, self, file, line);
+    requeue(t, self, file, line);
     leave_traced(t, self);
 }
 

@@ -2,6 +2,7 @@
  * from its bytes as docs/trace-format.md describes them, without the
  * viewer's reader: each event chunk's committed slots, walked record by
  * record. The recorder tests compare it with what coroscope reads back. */
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,7 +25,11 @@ int main(int argc, char **argv)
         if (c.type != CORO_CTR_EVENTS) continue;
         uint64_t slots = c.count < CORO_CTR_SLOTS_PER_CHUNK ? c.count : CORO_CTR_SLOTS_PER_CHUNK;
         for (uint64_t k = 0; k < slots; events++) {
-            unsigned size = chunk[sizeof c + k * CORO_CTR_SLOT + 2];
+            const unsigned char *r = chunk + sizeof c + k * CORO_CTR_SLOT;
+            unsigned size = r[2];
+            uint32_t then; /* a short record with `then` is two events */
+            memcpy(&then, r + offsetof(coro_ctr_short, then), sizeof then);
+            events += size == CORO_CTR_SHORT && then;
             k += size ? size : 1;
         }
     }

@@ -240,7 +240,7 @@ binary_goldens)
     # golden log; and JSON -> binary -> JSON gives the same bytes back.
     for fd in $(ls /proc/$$/fd); do [ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null; done
     G=$SRC/tests/golden/expected
-    for name in await chan echo_unix pingpong spawn; do
+    for name in await chan echo_unix generator pingpong spawn; do
         CORO_TRACE=$name.ctr CORO_LOG=$name.log CORO_TRACE_CLOCK=logical NO_COLOR=1 \
             "$B/tests/golden/golden_$name" >/dev/null || fail "$name did not run"
         "$CS" convert $name.ctr $name.jsonl 2>err.txt || fail "convert $name: $(cat err.txt)"
@@ -252,6 +252,15 @@ binary_goldens)
         sed -E -i '1s/"pid":[0-9]+/"pid":0/' back.jsonl # the header names the converter
         cmp -s "$G/$name.jsonl" back.jsonl || fail "$name: JSON -> binary -> JSON changed it"
         "$CS" check $name.ctr >/dev/null 2>&1 || fail "check of $name.ctr"
+        # Recorded with the clock (short records, ordered by time, a yield's
+        # suspend and resume in one): the same events but for their times.
+        # (fd 3 stands for the log's, so that the program's fds are the golden's)
+        CORO_TRACE=$name-time.ctr "$B/tests/golden/golden_$name" >/dev/null 3</dev/null ||
+            fail "$name did not run"
+        "$CS" convert $name-time.ctr $name-time.jsonl 2>err.txt || fail "convert: $(cat err.txt)"
+        untimed() { sed -E '1d; s/"ts":[0-9]+,//; s/,"clock":"[a-z]+"//' "$1"; }
+        diff -u <(untimed "$G/$name.jsonl") <(untimed $name-time.jsonl) ||
+            fail "$name: recorded by time, it reads differently from the golden"
     done
     ;;
 order)

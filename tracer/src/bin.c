@@ -112,7 +112,9 @@ typedef struct bin_thread {
     coro_ctr_chunk *chunk;
     char *at;       /* the next free slot */
     uint64_t count; /* slots committed in the chunk (CORO_CTR_SLOTS_PER_CHUNK: no chunk) */
-    uint64_t fulls; /* full records in the chunk: it holds count - 2 fulls events */
+    uint64_t fulls; /* full records in the chunk */
+    uint64_t folds; /* short records that stand for two events: it holds
+                       count - 2 fulls + folds events */
     uint64_t first; /* this thread's number of the chunk's first event */
     uint64_t ticket;
     uint64_t short_cap; /* slots a short record may use: 0 when numbered (full records only) */
@@ -245,7 +247,7 @@ static coro_ctr_chunk *new_slot(coro__bin *b, uint32_t type)
  * miss them for a moment but never counts them twice. */
 static void release(bin_thread *t)
 {
-    uint64_t n = t->chunk ? t->count - 2 * t->fulls : 0;
+    uint64_t n = t->chunk ? t->count - 2 * t->fulls + t->folds : 0;
     if (t->chunk && t->gen == atomic_load(&generation)) {
         atomic_store(A(&t->chunk->events), n);
         atomic_store_explicit(A(&t->chunk->owner), t->ticket << 1, memory_order_release);
@@ -290,7 +292,7 @@ static bool take_chunk(bin_thread *t)
     atomic_store_explicit((_Atomic uint32_t *)&c->type, CORO_CTR_EVENTS, memory_order_release);
     t->chunk = c;
     t->at = (char *)(c + 1);
-    t->count = t->fulls = 0;
+    t->count = t->fulls = t->folds = 0;
     t->short_cap = b->numbered ? 0 : CORO_CTR_SLOTS_PER_CHUNK;
     t->ticket = ticket;
     return true;
@@ -569,16 +571,23 @@ void coro__bin_record(coro__bin *b, coro_trace_ev *ev, bool keep_order)
     commit(t, CORO_CTR_FULL);
 }
 
+/* An await depth (never negative) in 16 bits. */
+static inline int16_t clamp16(int v)
+{
+    return (int16_t)(v < INT16_MAX ? v : INT16_MAX);
+}
+
 /* The short record of a brief event, its strings' ids found. */
 static inline __attribute__((always_inline)) void
 write_short(bin_thread *t, const coro_trace_brief *e, const coro_trace_ref *other, uint32_t co_name,
-            uint32_t other_name, uint32_t why, uint32_t file)
+            uint32_t other_name, uint32_t why, uint32_t file, uint32_t then)
 {
     coro_ctr_short *r = (coro_ctr_short *)t->at;
     r->kind = (uint16_t)e->kind;
     r->slots = CORO_CTR_SHORT;
     r->flags = 0;
-    r->depth = e->depth;
+    r->depth = clamp16(e->depth);
+    r->then_depth = clamp16(e->then_depth);
     r->ts = ticks();
     r->co = e->co.id;
     r->other = other->id;
@@ -588,7 +597,8 @@ write_short(bin_thread *t, const coro_trace_brief *e, const coro_trace_ref *othe
     r->why = why;
     r->file = file;
     r->line = e->line;
-    r->pad = 0;
+    r->then = then;
+    t->folds += e->then != NULL;
     commit(t, CORO_CTR_SHORT);
 }
 
@@ -600,6 +610,10 @@ static __attribute__((noinline)) void brief_slow(coro__bin *b, const coro_trace_
         coro_trace_ev ev;
         coro__trace_expand(e, &ev);
         coro__bin_record(b, &ev, false);
+        if (e->then) {
+            coro__trace_expand_then(e, &ev);
+            coro__bin_record(b, &ev, false);
+        }
         return;
     }
     bin_thread *t = room(b, CORO_CTR_SHORT);
@@ -610,7 +624,8 @@ static __attribute__((noinline)) void brief_slow(coro__bin *b, const coro_trace_
     uint32_t co_name = name(t, e->co.id, e->co.name);
     uint32_t other_name = name(t, other->id, other->name);
     uint32_t why = literal(t, resume ? e->cause : e->reason);
-    write_short(t, e, other, co_name, other_name, why, literal(t, e->file));
+    uint32_t file = literal(t, e->file);
+    write_short(t, e, other, co_name, other_name, why, file, literal(t, e->then));
 }
 
 /* A brief event (trace.h) in the short form, one slot, every field stored
@@ -631,11 +646,13 @@ void coro__bin_brief(coro__bin *b, const coro_trace_brief *e)
     const name_slot *n2 = &t->names[other->id & (CACHE - 1)];
     const ptr_slot *p1 = &t->ptrs[((uintptr_t)why >> 3) & (CACHE - 1)];
     const ptr_slot *p2 = &t->ptrs[((uintptr_t)e->file >> 3) & (CACHE - 1)];
+    const ptr_slot *p3 = &t->ptrs[((uintptr_t)e->then >> 3) & (CACHE - 1)];
     if (__builtin_expect(n1->id != e->co.id || n1->ptr != e->co.name || n2->id != other->id ||
-                             n2->ptr != other->name || p1->ptr != why || p2->ptr != e->file,
+                             n2->ptr != other->name || p1->ptr != why || p2->ptr != e->file ||
+                             p3->ptr != e->then,
                          0))
         goto slow;
-    write_short(t, e, other, n1->sid, n2->sid, p1->sid, p2->sid);
+    write_short(t, e, other, n1->sid, n2->sid, p1->sid, p2->sid, p3->sid);
     return;
 slow:
     brief_slow(b, e);
@@ -777,7 +794,11 @@ static uint64_t events_in(const coro_ctr_chunk *c)
     const unsigned char *slot = (const unsigned char *)(c + 1);
     uint64_t events = 0;
     for (uint64_t k = 0; k < n; events++) {
-        uint8_t size = slot[k * CORO_CTR_SLOT + offsetof(coro_ctr_short, slots)];
+        const unsigned char *r = slot + k * CORO_CTR_SLOT;
+        uint8_t size = r[offsetof(coro_ctr_short, slots)];
+        uint32_t then;
+        memcpy(&then, r + offsetof(coro_ctr_short, then), sizeof then);
+        events += size == CORO_CTR_SHORT && then; /* two events */
         k += size ? size : 1;
     }
     return events;

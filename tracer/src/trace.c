@@ -150,6 +150,17 @@ void coro__trace_expand(const coro_trace_brief *e, coro_trace_ev *ev)
     if (e->by && e->by == e->from.id) ev->by = e->from;
 }
 
+void coro__trace_expand_then(const coro_trace_brief *e, coro_trace_ev *ev)
+{
+    *ev = (coro_trace_ev){.kind = CORO_EV_RESUME,
+                          .has = CORO_EVH_DEPTH,
+                          .co = e->to,
+                          .from = e->co,
+                          .to = e->to,
+                          .cause = e->then,
+                          .depth = e->then_depth};
+}
+
 void coro_trace_emit_brief(const coro_trace_brief *e)
 {
     coro__bin *b = atomic_load_explicit(&bin, memory_order_acquire);
@@ -160,6 +171,10 @@ void coro_trace_emit_brief(const coro_trace_brief *e)
     coro_trace_ev ev;
     coro__trace_expand(e, &ev);
     coro_trace_emit(&ev);
+    if (e->then) {
+        coro__trace_expand_then(e, &ev);
+        coro_trace_emit(&ev);
+    }
 }
 
 static void update_active(void)

@@ -134,9 +134,13 @@ CORO_API void coro_trace_emit(coro_trace_ev *ev);
 
 /* The shape of the runtime's most frequent events, a resume or a suspend
  * between two coroutines: two named parties, who did it (an id; named when
- * it is `from`), a cause or reason, a call site and a depth. Recorded in
- * binary straight from these fields, without building a coro_trace_ev;
- * with a text sink open it becomes one (the same event either way). */
+ * it is `from`), a cause or reason, a call site and a depth. A resume's `to`
+ * is its `co`; a suspend has no `from`. A suspend may say that control goes
+ * straight to `to`, whose resume is then recorded with it (`then`: its
+ * cause; `then_depth`: its depth; from = co, no `by`, no call site).
+ * Recorded in binary straight from these fields, without building a
+ * coro_trace_ev; with a text sink open it becomes one or two (the same
+ * events either way). */
 typedef struct coro_trace_brief {
     coro_ev_kind kind;
     int depth;
@@ -145,6 +149,8 @@ typedef struct coro_trace_brief {
     const char *cause, *reason;
     const char *file;
     int line;
+    const char *then;
+    int then_depth;
 } coro_trace_brief;
 
 CORO_API void coro_trace_emit_brief(const coro_trace_brief *e);

@@ -91,19 +91,21 @@ enum { CORO_CTR_SHORT = 1, CORO_CTR_FULL = 3 }; /* slots */
 
 /* The short form, one slot: a resume (co is also `to`, `other` is `from`)
  * or a suspend (`other` is `to`; no `from`). `by` is named only when it is
- * `other`; `why` is the resume's cause or the suspend's reason; `has` is
- * CORO_EVH_DEPTH. */
+ * `other` in a resume; `why` is the resume's cause or the suspend's reason;
+ * `has` is CORO_EVH_DEPTH. A suspend with `then` stands for two events: the
+ * suspend, then `other`'s resume by co with the cause `then`, at depth
+ * then_depth, with no `by` and no call site, at the same ts. */
 typedef struct coro_ctr_short {
     uint16_t kind; /* coro_ev_kind: CORO_EV_RESUME or CORO_EV_SUSPEND */
     uint8_t slots; /* CORO_CTR_SHORT */
     uint8_t flags; /* 0 */
-    int32_t depth;
+    int16_t depth, then_depth;
     uint64_t ts;
     uint64_t co, other, by;
     uint32_t co_name, other_name;
     uint32_t why, file;
     int32_t line;
-    uint32_t pad;
+    uint32_t then; /* a string id, 0 = a single event */
 } coro_ctr_short;
 
 /* The full form, three slots: every field of an event. String fields are
