@@ -83,7 +83,7 @@ static void copy(char *dst, size_t cap, const char *s)
 /* Fields are stored in place between making the counter odd and even
  * again: a handful of stores, so that a reader finds the row whole even
  * when its coroutine yields in a loop, millions of times a second. */
-static uint32_t write_begin(coro_inspect_slot *r)
+static inline __attribute__((always_inline)) uint32_t write_begin(coro_inspect_slot *r)
 {
     uint32_t s = __atomic_load_n(&r->seq, __ATOMIC_RELAXED);
     __atomic_store_n(&r->seq, s + 1, __ATOMIC_RELAXED);
@@ -91,7 +91,7 @@ static uint32_t write_begin(coro_inspect_slot *r)
     return s;
 }
 
-static void write_end(coro_inspect_slot *r, uint32_t s)
+static inline __attribute__((always_inline)) void write_end(coro_inspect_slot *r, uint32_t s)
 {
     __atomic_store_n(&r->seq, s + 2, __ATOMIC_RELEASE);
 }
@@ -239,15 +239,15 @@ void coro__inspect_created(coro_t *co, const coro_t *by)
     publish(co, by);
 }
 
+/* The thread has its number (me.no). */
 static inline __attribute__((always_inline)) void move_at(coro_t *co, uint64_t now)
 {
-    if (co->irow == NO_ROW) return;
-    if (!co->irow) { /* created before inspection began */
-        publish(co, NULL);
+    uint32_t i = co->irow - 1; /* 0 (no row yet) and NO_ROW (none) wrap to the top */
+    if (__builtin_expect(i >= NO_ROW - 1, 0)) {
+        if (!co->irow) publish(co, NULL); /* created before inspection began */
         return;
     }
-    if (!me.no) number_thread();
-    coro_inspect_slot *r = &rows[co->irow - 1];
+    coro_inspect_slot *r = &rows[i];
     uint32_t s = write_begin(r);
     fill(r, co, now, co->irenamed);
     co->irenamed = false;
@@ -256,6 +256,7 @@ static inline __attribute__((always_inline)) void move_at(coro_t *co, uint64_t n
 
 void coro__inspect_move(coro_t *co)
 {
+    if (!me.no) number_thread();
     move_at(co, stamp());
 }
 
@@ -267,6 +268,7 @@ void coro__inspect_transfer(coro_t *from, coro_t *to)
         me.loop_seen = t->drive_arg;
         me.loop_runner = me.loop_seen ? t->current->named.id : 0;
     }
+    if (!me.no) number_thread();
     uint64_t now = stamp();
     move_at(from, now);
     move_at(to, now);
