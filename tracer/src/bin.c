@@ -577,17 +577,18 @@ static inline int16_t clamp16(int v)
     return (int16_t)(v < INT16_MAX ? v : INT16_MAX);
 }
 
-/* The short record of a brief event, its strings' ids found. */
+/* The short record of a brief event, its strings' ids found; `then`
+ * (suspend only, coro_trace_brief) and its depth. */
 static inline __attribute__((always_inline)) void
 write_short(bin_thread *t, const coro_trace_brief *e, const coro_trace_ref *other, uint32_t co_name,
-            uint32_t other_name, uint32_t why, uint32_t file, uint32_t then)
+            uint32_t other_name, uint32_t why, uint32_t file, uint32_t then, int then_depth)
 {
     coro_ctr_short *r = (coro_ctr_short *)t->at;
     r->kind = (uint16_t)e->kind;
     r->slots = CORO_CTR_SHORT;
     r->flags = 0;
     r->depth = clamp16(e->depth);
-    r->then_depth = clamp16(e->then_depth);
+    r->then_depth = clamp16(then_depth);
     r->ts = ticks();
     r->co = e->co.id;
     r->other = other->id;
@@ -598,19 +599,26 @@ write_short(bin_thread *t, const coro_trace_brief *e, const coro_trace_ref *othe
     r->file = file;
     r->line = e->line;
     r->then = then;
-    t->folds += e->then != NULL;
+    t->folds += then != 0;
     commit(t, CORO_CTR_SHORT);
 }
 
+/* A suspend's `then`, or NULL (a resume has none). */
+static inline const char *then_of(const coro_trace_brief *e)
+{
+    return e->kind == CORO_EV_SUSPEND ? e->then : NULL;
+}
+
 /* A brief event whose strings are not all in the caches, or that needs a
- * chunk first, or is recorded in a numbered trace (as a full record). */
+ * chunk first, or is recorded in a numbered trace, or is of a kind a short
+ * record does not hold (as full records). */
 static __attribute__((noinline)) void brief_slow(coro__bin *b, const coro_trace_brief *e)
 {
-    if (b->numbered) {
+    if (b->numbered || (e->kind != CORO_EV_RESUME && e->kind != CORO_EV_SUSPEND)) {
         coro_trace_ev ev;
         coro__trace_expand(e, &ev);
         coro__bin_record(b, &ev, false);
-        if (e->then) {
+        if (then_of(e)) {
             coro__trace_expand_then(e, &ev);
             coro__bin_record(b, &ev, false);
         }
@@ -625,7 +633,33 @@ static __attribute__((noinline)) void brief_slow(coro__bin *b, const coro_trace_
     uint32_t other_name = name(t, other->id, other->name);
     uint32_t why = literal(t, resume ? e->cause : e->reason);
     uint32_t file = literal(t, e->file);
-    write_short(t, e, other, co_name, other_name, why, file, literal(t, e->then));
+    const char *then = then_of(e);
+    uint32_t then_id = then ? literal(t, then) : 0;
+    write_short(t, e, other, co_name, other_name, why, file, then_id, then ? e->then_depth : 0);
+}
+
+/* The fast path of one kind of brief event (coro__bin_brief), false when a
+ * string is not in the caches. */
+static inline __attribute__((always_inline)) bool brief_fast(bin_thread *t,
+                                                             const coro_trace_brief *e, bool resume)
+{
+    const coro_trace_ref *other = resume ? &e->from : &e->to;
+    const char *why = resume ? e->cause : e->reason;
+    const name_slot *n1 = &t->names[e->co.id & (CACHE - 1)];
+    const name_slot *n2 = &t->names[other->id & (CACHE - 1)];
+    const ptr_slot *p1 = &t->ptrs[((uintptr_t)why >> 3) & (CACHE - 1)];
+    const ptr_slot *p2 = &t->ptrs[((uintptr_t)e->file >> 3) & (CACHE - 1)];
+    if (n1->id != e->co.id || n1->ptr != e->co.name || n2->id != other->id ||
+        n2->ptr != other->name || p1->ptr != why || p2->ptr != e->file)
+        return false;
+    uint32_t then = 0;
+    if (!resume && e->then) {
+        const ptr_slot *p3 = &t->ptrs[((uintptr_t)e->then >> 3) & (CACHE - 1)];
+        if (p3->ptr != e->then) return false;
+        then = p3->sid;
+    }
+    write_short(t, e, other, n1->sid, n2->sid, p1->sid, p2->sid, then, then ? e->then_depth : 0);
+    return true;
 }
 
 /* A brief event (trace.h) in the short form, one slot, every field stored
@@ -639,21 +673,11 @@ void coro__bin_brief(coro__bin *b, const coro_trace_brief *e)
                              t->epoch != atomic_load_explicit(&rename_epoch, memory_order_relaxed),
                          0))
         goto slow;
-    bool resume = e->kind == CORO_EV_RESUME;
-    const coro_trace_ref *other = resume ? &e->from : &e->to;
-    const char *why = resume ? e->cause : e->reason;
-    const name_slot *n1 = &t->names[e->co.id & (CACHE - 1)];
-    const name_slot *n2 = &t->names[other->id & (CACHE - 1)];
-    const ptr_slot *p1 = &t->ptrs[((uintptr_t)why >> 3) & (CACHE - 1)];
-    const ptr_slot *p2 = &t->ptrs[((uintptr_t)e->file >> 3) & (CACHE - 1)];
-    const ptr_slot *p3 = &t->ptrs[((uintptr_t)e->then >> 3) & (CACHE - 1)];
-    if (__builtin_expect(n1->id != e->co.id || n1->ptr != e->co.name || n2->id != other->id ||
-                             n2->ptr != other->name || p1->ptr != why || p2->ptr != e->file ||
-                             p3->ptr != e->then,
-                         0))
-        goto slow;
-    write_short(t, e, other, n1->sid, n2->sid, p1->sid, p2->sid, p3->sid);
-    return;
+    if (e->kind == CORO_EV_RESUME) {
+        if (__builtin_expect(brief_fast(t, e, true), 1)) return;
+    } else if (e->kind == CORO_EV_SUSPEND) {
+        if (__builtin_expect(brief_fast(t, e, false), 1)) return;
+    }
 slow:
     brief_slow(b, e);
 }

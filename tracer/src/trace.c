@@ -171,7 +171,7 @@ void coro_trace_emit_brief(const coro_trace_brief *e)
     coro_trace_ev ev;
     coro__trace_expand(e, &ev);
     coro_trace_emit(&ev);
-    if (e->then) {
+    if (e->then && e->kind == CORO_EV_SUSPEND) {
         coro__trace_expand_then(e, &ev);
         coro_trace_emit(&ev);
     }
