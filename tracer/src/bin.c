@@ -438,12 +438,9 @@ static uint32_t by_content(bin_thread *t, const char *s)
 
 static inline uint32_t literal(bin_thread *t, const char *s)
 {
+    if (!s) return 0;
     ptr_slot *e = &t->ptrs[((uintptr_t)s >> 3) & (CACHE - 1)];
     if (__builtin_expect(e->ptr == s, 1)) return e->sid;
-    if (!s) { /* cached as absent, for coro__bin_brief */
-        *e = (ptr_slot){NULL, 0};
-        return 0;
-    }
     uint32_t sid = by_content(t, s);
     if (sid) *e = (ptr_slot){s, sid};
     return sid;
@@ -473,12 +470,12 @@ static uint32_t name_missed(bin_thread *t, name_slot *e, uint64_t id, const char
 
 static inline uint32_t name(bin_thread *t, uint64_t id, const char *s)
 {
+    /* an absent name is not cached: a party named in one event may be
+     * given by id alone in another (a resume's `by`), and must not evict
+     * its name */
+    if (!s) return 0;
     name_slot *e = &t->names[id & (CACHE - 1)];
     if (__builtin_expect(e->id == id && e->ptr == s, 1)) return e->sid;
-    if (!s) { /* cached as absent, for coro__bin_brief */
-        *e = (name_slot){id, NULL, NULL, 0};
-        return 0;
-    }
     return name_missed(t, e, id, s);
 }
 
@@ -649,8 +646,9 @@ static inline __attribute__((always_inline)) bool brief_fast(bin_thread *t,
     const name_slot *n2 = &t->names[other->id & (CACHE - 1)];
     const ptr_slot *p1 = &t->ptrs[((uintptr_t)why >> 3) & (CACHE - 1)];
     const ptr_slot *p2 = &t->ptrs[((uintptr_t)e->file >> 3) & (CACHE - 1)];
+    /* (a NULL name, cause or reason is never cached: the slow path) */
     if (n1->id != e->co.id || n1->ptr != e->co.name || n2->id != other->id ||
-        n2->ptr != other->name || p1->ptr != why || p2->ptr != e->file)
+        n2->ptr != other->name || p1->ptr != why || (e->file && p2->ptr != e->file))
         return false;
     uint32_t then = 0;
     if (!resume && e->then) {
@@ -658,14 +656,14 @@ static inline __attribute__((always_inline)) bool brief_fast(bin_thread *t,
         if (p3->ptr != e->then) return false;
         then = p3->sid;
     }
-    write_short(t, e, other, n1->sid, n2->sid, p1->sid, p2->sid, then, then ? e->then_depth : 0);
+    write_short(t, e, other, n1->sid, n2->sid, p1->sid, e->file ? p2->sid : 0, then,
+                then ? e->then_depth : 0);
     return true;
 }
 
 /* A brief event (trace.h) in the short form, one slot, every field stored
  * once (a ring's chunk holds old records). Calls nothing when the thread
- * has room and its caches know the strings (an absent one, NULL, is cached
- * as id 0 too), so that it saves no registers. */
+ * has room and its caches know the strings, so that it saves no registers. */
 void coro__bin_brief(coro__bin *b, const coro_trace_brief *e)
 {
     bin_thread *t = me;
