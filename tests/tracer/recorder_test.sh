@@ -234,6 +234,33 @@ sigkill)
     "$CS" check k.ctr >check.out 2>check.err || fail "check: $(cat check.out check.err)"
     grep -q "did not end cleanly" check.err || fail "check does not say the run was cut"
     ;;
+damaged)
+    # Damaged binary traces (bytes of the header, chunk headers and records
+    # overwritten at random, seeded): every one is read or refused with a
+    # message (exit 0 or 2), never a crash or a hang.
+    CORO_TRACE=d.ctr "$T/threads_child" 3 3000 || fail "threads child"
+    CORO_TRACE=dl.ctr CORO_TRACE_CLOCK=logical "$T/threads_child" 2 2000 || fail "threads child"
+    RANDOM=7
+    for i in $(seq 150); do
+        src=d.ctr
+        [ $((i % 3)) = 0 ] && src=dl.ctr
+        cp $src m.ctr
+        size=$(stat -c %s m.ctr)
+        for _ in 1 2 3 4; do
+            case $((RANDOM % 4)) in
+            0) off=$((RANDOM % 512)) ;;                                    # the header
+            1) off=$((4096 + (RANDOM % ((size - 4096) / 65536)) * 65536 + RANDOM % 64)) ;; # a chunk header
+            *) off=$(((RANDOM * 32768 + RANDOM) % size)) ;;                # anywhere
+            esac
+            printf "\\$(printf %o $((RANDOM % 256)))" |
+                dd of=m.ctr bs=1 seek=$off conv=notrunc status=none
+        done
+        timeout 20 "$CS" convert m.ctr m.jsonl >/dev/null 2>err.txt
+        rc=$?
+        [ $rc = 0 ] || [ $rc = 2 ] || { cp m.ctr crash-$i.ctr; fail "damaged trace $i: exit $rc: $(head -3 err.txt)"; }
+        [ $rc = 0 ] || [ -s err.txt ] || fail "damaged trace $i refused without a word"
+    done
+    ;;
 binary_goldens)
     # Each golden program recorded in binary, converted to JSON Lines, is
     # the reviewed golden trace; the live log beside the binary trace is the
