@@ -176,21 +176,30 @@ two_writers)
     grep -q '"kind":"end"' t.jsonl || fail "no end record"
     ;;
 threads)
-    # 4 threads recording at once: every event once, each thread's in order.
-    CORO_TRACE=t.ctr "$T/threads_child" 4 50000 || fail "threads child"
-    "$CS" convert t.ctr t.jsonl || fail convert
-    awk -F'[:,}]' '
-        /"kind":"log"/ {
-            for (i = 1; i < NF; i++) { if ($i == "\"co\"") co = $(i+1); if ($i == "\"value\"") v = $(i+1) }
-            if (co in last && v != last[co] + 1) { print "thread " co ": " v " after " last[co]; bad = 1 }
-            if (!(co in last) && v != 0) { print "thread " co " starts at " v; bad = 1 }
-            last[co] = v; n[co]++
-        }
-        END {
-            for (c = 1; c <= 4; c++) if (n[c] != 50000) { print "thread " c ": " n[c] " events"; bad = 1 }
-            exit bad
-        }' t.jsonl || fail "events lost, duplicated or out of order"
-    "$CS" check t.ctr >/dev/null 2>check.err || fail "check: $(cat check.err)"
+    # 4 threads recording at once: every event once, each thread's in order;
+    # timestamps from the CPU's counter, and from CLOCK_MONOTONIC (ts_kind 0).
+    for clock in "" monotonic; do # "": the default
+        CORO_TRACE_CLOCK=$clock CORO_TRACE=t.ctr "$T/threads_child" 4 50000 ||
+            fail "threads child"
+        [ -z "$clock" ] || [ "$(od -A n -t u4 -j 28 -N 4 t.ctr | tr -d ' ')" = 0 ] ||
+            fail "CORO_TRACE_CLOCK=monotonic did not record nanoseconds"
+        "$CS" convert t.ctr t.jsonl || fail convert
+        awk -F'[:,}]' '
+            /"kind":"log"/ {
+                for (i = 1; i < NF; i++) { if ($i == "\"co\"") co = $(i+1); if ($i == "\"value\"") v = $(i+1) }
+                if (co in last && v != last[co] + 1) { print "thread " co ": " v " after " last[co]; bad = 1 }
+                if (!(co in last) && v != 0) { print "thread " co " starts at " v; bad = 1 }
+                last[co] = v; n[co]++
+            }
+            END {
+                for (c = 1; c <= 4; c++) if (n[c] != 50000) { print "thread " c ": " n[c] " events"; bad = 1 }
+                exit bad
+            }' t.jsonl || fail "events lost, duplicated or out of order (${clock:-default})"
+        # ts never goes back in the merged order
+        sed -n 's/.*"ts":\([0-9]*\).*/\1/p' t.jsonl | awk '$1 < p { print "ts " $1 " after " p; exit 1 } { p = $1 }' ||
+            fail "the threads' events are not in the order of their timestamps (${clock:-default})"
+        "$CS" check t.ctr >/dev/null 2>check.err || fail "check: $(cat check.err)"
+    done
     ;;
 ring)
     # A flight recorder smaller than the run keeps the newest events and

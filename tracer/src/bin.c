@@ -158,6 +158,42 @@ static inline uint64_t ticks(void)
 #endif
 }
 
+/* An event's timestamp: the CPU's counter where the kernel keeps time with
+ * it (clocksource "tsc": it found the counters of all CPUs in step, which
+ * the order of the threads' events relies on), else CLOCK_MONOTONIC. */
+static inline uint64_t stamp(const coro__bin *b)
+{
+#if HAVE_TSC
+    if (__builtin_expect(b->ts_kind == CORO_CTR_TS_TSC, 1)) return __rdtsc();
+#endif
+    return mono_ns() - b->ns0;
+}
+
+/* The fast path's timestamp: it runs only where stamp() reads the TSC
+ * (short_cap is 0 otherwise), so that it calls nothing. */
+static inline uint64_t fast_stamp(void)
+{
+#if HAVE_TSC
+    return __rdtsc();
+#else
+    return 0; /* never used: no fast path without a TSC */
+#endif
+}
+
+/* Does the kernel keep time with the TSC? (raw calls: a hooked read could
+ * suspend) */
+static bool tsc_trusted(void)
+{
+    int fd = (int)syscall(SYS_openat, AT_FDCWD,
+                          "/sys/devices/system/clocksource/clocksource0/current_clocksource",
+                          O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    char buf[16] = {0};
+    ssize_t n = (ssize_t)syscall(SYS_read, fd, buf, sizeof buf - 1);
+    coro__raw_close(fd);
+    return n >= 3 && !strcmp(buf, "tsc\n");
+}
+
 static uint64_t fnv(const char *s, size_t *len)
 {
     uint64_t h = 1469598103934665603u;
@@ -293,7 +329,8 @@ static bool take_chunk(bin_thread *t)
     t->chunk = c;
     t->at = (char *)(c + 1);
     t->count = t->fulls = t->folds = 0;
-    t->short_cap = b->numbered ? 0 : CORO_CTR_SLOTS_PER_CHUNK;
+    /* the fast path of a short record: time-ordered, with the TSC */
+    t->short_cap = b->numbered || b->ts_kind != CORO_CTR_TS_TSC ? 0 : CORO_CTR_SLOTS_PER_CHUNK;
     t->ticket = ticket;
     return true;
 }
@@ -529,7 +566,7 @@ void coro__bin_record(coro__bin *b, coro_trace_ev *ev, bool keep_order)
         /* the text sinks beside a numbered trace show its numbers */
         ev->seq =
             b->numbered ? atomic_fetch_add_explicit(A(&b->h->seq), 1, memory_order_relaxed) + 1 : 0;
-        ev->ts = b->ts_kind == CORO_CTR_TS_LOGICAL ? ev->seq : ticks();
+        ev->ts = b->ts_kind == CORO_CTR_TS_LOGICAL ? ev->seq : stamp(b);
         ev->thread = t->no;
     }
     coro_ctr_record *r = (coro_ctr_record *)t->at;
@@ -577,8 +614,9 @@ static inline int16_t clamp16(int v)
 /* The short record of a brief event, its strings' ids found; `then`
  * (suspend only, coro_trace_brief) and its depth. */
 static inline __attribute__((always_inline)) void
-write_short(bin_thread *t, const coro_trace_brief *e, const coro_trace_ref *other, uint32_t co_name,
-            uint32_t other_name, uint32_t why, uint32_t file, uint32_t then, int then_depth)
+write_short(uint64_t ts, bin_thread *t, const coro_trace_brief *e, const coro_trace_ref *other,
+            uint32_t co_name, uint32_t other_name, uint32_t why, uint32_t file, uint32_t then,
+            int then_depth)
 {
     coro_ctr_short *r = (coro_ctr_short *)t->at;
     r->kind = (uint16_t)e->kind;
@@ -586,7 +624,7 @@ write_short(bin_thread *t, const coro_trace_brief *e, const coro_trace_ref *othe
     r->flags = 0;
     r->depth = clamp16(e->depth);
     r->then_depth = clamp16(then_depth);
-    r->ts = ticks();
+    r->ts = ts;
     r->co = e->co.id;
     r->other = other->id;
     r->by = e->by;
@@ -632,7 +670,8 @@ static __attribute__((noinline)) void brief_slow(coro__bin *b, const coro_trace_
     uint32_t file = literal(t, e->file);
     const char *then = then_of(e);
     uint32_t then_id = then ? literal(t, then) : 0;
-    write_short(t, e, other, co_name, other_name, why, file, then_id, then ? e->then_depth : 0);
+    write_short(stamp(b), t, e, other, co_name, other_name, why, file, then_id,
+                then ? e->then_depth : 0);
 }
 
 /* The fast path of one kind of brief event (coro__bin_brief), false when a
@@ -656,7 +695,7 @@ static inline __attribute__((always_inline)) bool brief_fast(bin_thread *t,
         if (p3->ptr != e->then) return false;
         then = p3->sid;
     }
-    write_short(t, e, other, n1->sid, n2->sid, p1->sid, e->file ? p2->sid : 0, then,
+    write_short(fast_stamp(), t, e, other, n1->sid, n2->sid, p1->sid, e->file ? p2->sid : 0, then,
                 then ? e->then_depth : 0);
     return true;
 }
@@ -764,7 +803,7 @@ coro__bin *coro__bin_open(const char *path, uint64_t ring_bytes, const char *pro
     h->chunks = ring; /* the ring's slots come first; strings go after */
     h->pid = getpid();
     strncpy(h->program, program ? program : "", sizeof h->program - 1);
-    if (ts_kind == CORO_CTR_TS_TSC && !HAVE_TSC) ts_kind = CORO_CTR_TS_NS;
+    if (ts_kind == CORO_CTR_TS_TSC && (!HAVE_TSC || !tsc_trusted())) ts_kind = CORO_CTR_TS_NS;
     h->ts_kind = (uint32_t)ts_kind;
     b->ts_kind = ts_kind;
     b->ring = ring > 0;

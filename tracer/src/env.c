@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "coro/trace.h"
+#include "sink.h"
 
 void coro__trace_from_environment(void);
 /* corolib's coroutine table (inspect.c); absent when the tracer is linked
@@ -26,7 +27,9 @@ __attribute__((constructor)) void coro__trace_from_environment(void)
     if (c && *c) {
         if (!strcmp(c, "logical"))
             coro_trace_set_clock(CORO_CLOCK_LOGICAL);
-        else if (strcmp(c, "monotonic"))
+        else if (!strcmp(c, "monotonic"))
+            coro__trace_bin_monotonic();
+        else
             fprintf(stderr,
                     "coroscope: CORO_TRACE_CLOCK=%s is not understood (use logical or "
                     "monotonic); using monotonic\n",

@@ -68,6 +68,10 @@ coro__bin *coro__bin_open(const char *path, uint64_t ring_bytes, const char *pro
 /* Record ev; with keep_order, ev's own seq, ts and thread are kept (convert). */
 void coro__bin_record(coro__bin *b, coro_trace_ev *ev, bool keep_order);
 void coro__bin_brief(coro__bin *b, const coro_trace_brief *e);
+/* CORO_TRACE_CLOCK=monotonic (env.c): binary traces stamp events with
+ * CLOCK_MONOTONIC rather than the CPU's counter. */
+void coro__trace_bin_monotonic(void);
+
 /* The event a brief one stands for, and the resume that follows a suspend
  * with `then` (trace.c). */
 void coro__trace_expand(const coro_trace_brief *e, coro_trace_ev *ev);

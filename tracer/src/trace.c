@@ -35,6 +35,14 @@ static char bin_path[4096];
 /* Non-zero while a text sink (JSON, log) is open: those take the lock. */
 static _Atomic int text_on;
 static coro_trace_clock clock_kind = CORO_CLOCK_MONOTONIC;
+/* CORO_TRACE_CLOCK=monotonic: a binary trace's ts from CLOCK_MONOTONIC too,
+ * not from the CPU's counter */
+static bool bin_monotonic;
+
+void coro__trace_bin_monotonic(void)
+{
+    bin_monotonic = true;
+}
 static uint64_t seq, emitted, t0;
 static unsigned threads;
 static _Thread_local unsigned thread_no;
@@ -225,7 +233,9 @@ static int open_bin(const char *spec)
     if (rc) return rc;
     take();
     default_program();
-    int ts = clock_kind == CORO_CLOCK_LOGICAL ? CORO_CTR_TS_LOGICAL : CORO_CTR_TS_TSC;
+    int ts = clock_kind == CORO_CLOCK_LOGICAL ? CORO_CTR_TS_LOGICAL
+             : bin_monotonic                  ? CORO_CTR_TS_NS
+                                              : CORO_CTR_TS_TSC;
     coro__bin *b = coro__bin_open(path, ring, program, ts, ts == CORO_CTR_TS_LOGICAL);
     if (!b) {
         rc = -errno;
