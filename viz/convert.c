@@ -28,7 +28,7 @@ static int to_json(const vz_trace *t, const char *out)
     }
     coro__json_header(s, t->program, t->logical ? CORO_CLOCK_LOGICAL : CORO_CLOCK_MONOTONIC);
     for (size_t i = 0; i < t->n; i++) coro__json_event(s, &t->ev[i]);
-    if (t->ended) coro__json_end(s, t->end_events, t->end_dropped, 0);
+    if (t->ended) coro__json_end(s, t->end_events, t->end_dropped, t->end_signal);
     coro__sink_flush(s);
     int rc = s->error ? VZ_RENDER : VZ_OK;
     if (rc) fprintf(stderr, "coroscope convert: writing %s: %s\n", out, strerror(s->error));
@@ -55,7 +55,7 @@ static int to_binary(const vz_trace *t, const char *out)
         return VZ_RENDER;
     }
     coro__bin_set_counts(b, t->end_dropped, t->overwritten);
-    if (t->ended) coro__bin_end(b, 0);
+    if (t->ended) coro__bin_end(b, t->end_signal);
     coro__bin_retire(b);
     return VZ_OK;
 }

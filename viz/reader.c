@@ -410,7 +410,11 @@ static int end_record(const line_ctx *c, const cJSON *o, vz_trace *t)
 {
     if (t->ended) return bad(c, "a second end record", NULL);
     t->ended = true;
-    if (count_of(c, o, "events", &t->end_events)) return VZ_BADINPUT;
+    uint64_t sig;
+    if (count_of(c, o, "events", &t->end_events) || count_of(c, o, "signal", &sig))
+        return VZ_BADINPUT;
+    if (sig > 64) return bad(c, "end record: \"signal\" is not a signal number", NULL);
+    t->end_signal = (int)sig;
     return count_of(c, o, "dropped", &t->end_dropped);
 }
 

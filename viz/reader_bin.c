@@ -99,6 +99,7 @@ static int read_header(bin_in *in, vz_trace *t)
     t->logical = h->ts_kind == CORO_CTR_TS_LOGICAL;
     t->ended = h->ended != 0;
     t->end_events = h->end_events;
+    t->end_signal = h->end_signal > 0 && h->end_signal <= 64 ? h->end_signal : 0;
     t->end_dropped = t->unrecorded = h->dropped;
     t->overwritten = h->overwritten;
     read_clock(in);

@@ -38,6 +38,7 @@ typedef struct vz_trace {
     size_t ngaps;
     bool ended; /* the end record was present */
     uint64_t end_events, end_dropped;
+    int end_signal;       /* the signal that ended the run (the end record's "signal"), 0 = none */
     uint64_t overwritten; /* binary flight recorder: events the ring overwrote */
     uint64_t unrecorded;  /* binary: events that found no room in the file (a full disk); they
                              never got a sequence number, so they are not among the gaps */

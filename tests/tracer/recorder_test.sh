@@ -47,17 +47,21 @@ viewer_env)
     ;;
 sigint)
     # Ctrl-C, as a terminal delivers it (SIGINT, default action): the trace
-    # is complete with its end record, and the server dies of SIGINT.
-    start_server CORO_TRACE=run.jsonl
-    "$B/examples/echo-client" --port "$port" -c 4 -n 20 >client.out || fail "client"
-    kill -INT $server
-    wait $server
-    st=$?
-    server=
-    [ $st = 130 ] || fail "the server exited $st, not 130 (killed by SIGINT)"
-    tail -1 run.jsonl | grep -q '"kind":"end".*"signal":2' || fail "no end record: $(tail -1 run.jsonl)"
-    "$CS" check run.jsonl >check.out 2>&1 || fail "check: $(cat check.out)"
-    ! grep -q "did not end cleanly" check.out || fail "a complete trace reported as cut"
+    # is complete with its end record, and the server dies of SIGINT; in
+    # JSON Lines and in binary.
+    for f in run.jsonl run.ctr; do
+        start_server CORO_TRACE=$f
+        "$B/examples/echo-client" --port "$port" -c 4 -n 20 >client.out || fail "client"
+        kill -INT $server
+        wait $server
+        st=$?
+        server=
+        [ $st = 130 ] || fail "the server exited $st, not 130 (killed by SIGINT; $f)"
+        "$CS" convert $f out.jsonl 2>conv.err || fail "convert $f: $(cat conv.err)"
+        tail -1 out.jsonl | grep -q '"kind":"end".*"signal":2' || fail "no end record in $f: $(tail -1 out.jsonl)"
+        "$CS" check $f >check.out 2>&1 || fail "check $f: $(cat check.out)"
+        ! grep -q "did not end cleanly" check.out || fail "a complete trace reported as cut ($f)"
+    done
     ;;
 live_log)
     # The annotated log appears line by line while the program runs, and
@@ -80,18 +84,22 @@ live_log)
     ;;
 crash)
     # A coroutine that dereferences NULL: the trace ends with a crash event
-    # naming it, and the program still dies of the fault.
-    CORO_TRACE=crash.jsonl "$T/crash_child" >out.txt 2>err.txt
-    st=$?
-    [ $st != 0 ] || fail "the crash child exited 0"
-    last=$(tail -1 crash.jsonl)
-    echo "$last" | grep -q '"kind":"crash"' || fail "last event is not a crash: $last"
-    echo "$last" | grep -q '"co_name":"crasher"' || fail "the crash does not name crasher: $last"
-    echo "$last" | grep -q '"detail":"SIGSEGV at 0x0"' || fail "no signal and address: $last"
-    "$CS" log crash.jsonl >log.out 2>log.err || fail "log: $(cat log.err)"
-    grep -q "did not end cleanly: last event .* is a crash (SIGSEGV at 0x0 in crasher)" log.err ||
-        fail "the view does not say how the run ended: $(cat log.err)"
-    grep -q "crasher crashed: SIGSEGV at 0x0" log.out || fail "the log does not show the crash"
+    # naming it, and the program still dies of the fault; in JSON Lines and
+    # in binary.
+    for f in crash.jsonl crash.ctr; do
+        CORO_TRACE=$f "$T/crash_child" >out.txt 2>err.txt
+        st=$?
+        [ $st != 0 ] || fail "the crash child exited 0"
+        "$CS" convert $f out.jsonl 2>conv.err || fail "convert $f: $(cat conv.err)"
+        last=$(tail -1 out.jsonl)
+        echo "$last" | grep -q '"kind":"crash"' || fail "last event is not a crash ($f): $last"
+        echo "$last" | grep -q '"co_name":"crasher"' || fail "the crash does not name crasher ($f): $last"
+        echo "$last" | grep -q '"detail":"SIGSEGV at 0x0"' || fail "no signal and address ($f): $last"
+        "$CS" log $f >log.out 2>log.err || fail "log: $(cat log.err)"
+        grep -q "did not end cleanly: last event .* is a crash (SIGSEGV at 0x0 in crasher)" log.err ||
+            fail "the view does not say how the run ended ($f): $(cat log.err)"
+        grep -q "crasher crashed: SIGSEGV at 0x0" log.out || fail "the log does not show the crash ($f)"
+    done
     ;;
 fifo)
     # A FIFO with no reader: the program neither blocks in opening it nor
