@@ -368,10 +368,10 @@ static int drain(const bin_in *in, cursor *k, const cursor *limit, bin_tspan **v
     }
 }
 
-int vz_bin_time_spans(const bin_in *in, bin_tspan **out, size_t *nspans, size_t *slots)
+int vz_bin_time_spans(const bin_in *in, bin_tspan **out, size_t *nspans, size_t *events)
 {
     *out = NULL;
-    *nspans = *slots = 0;
+    *nspans = *events = 0;
     tchunk *all = malloc((in->nchunks ? in->nchunks : 1) * sizeof *all);
     if (!all) return vz_bin_bad(in, "out of memory for the events", 0);
     size_t n = 0;
@@ -384,7 +384,9 @@ int vz_bin_time_spans(const bin_in *in, bin_tspan **out, size_t *nspans, size_t 
                               offset(in, c));
         }
         all[n++] = (tchunk){c};
-        *slots += c->count;
+        /* a chunk given back says how many events it holds; one still
+         * written when the run ended holds at most two a slot */
+        *events += c->events && c->events <= 2 * c->count ? c->events : 2 * c->count;
     }
     qsort(all, n, sizeof *all, cmp_chunk);
     cursor *ks = NULL;

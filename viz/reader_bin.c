@@ -387,34 +387,44 @@ static int read_sorted(const bin_in *in, vz_trace *t, uint64_t *last)
 static int read_by_time(const bin_in *in, vz_trace *t)
 {
     bin_tspan *sp = NULL;
-    size_t nsp = 0, slots = 0;
-    int rc = vz_bin_time_spans(in, &sp, &nsp, &slots);
-    if (!rc) rc = alloc_events(in, t, 2 * slots); /* a short record may be two events */
+    size_t nsp = 0, events = 0;
+    int rc = vz_bin_time_spans(in, &sp, &nsp, &events);
+    if (!rc) rc = alloc_events(in, t, events + 1);
     uint64_t seq = 0;
+    /* in locals: the events' stores could alias t's fields */
+    coro_trace_ev *ev = t->ev;
+    uint32_t *lineno = t->lineno;
+    size_t n = 0, cap = t->cap;
     for (size_t k = 0; !rc && k < nsp; k++) {
         if (sp[k].missing) {
-            add_gap(t, seq, sp[k].missing, t->n);
+            add_gap(t, seq, sp[k].missing, n);
             seq += sp[k].missing;
         }
+        uint32_t thread = sp[k].thread;
         for (const unsigned char *at = sp[k].at; !rc && at < sp[k].end;) {
-            size_t i = t->n;
+            if (__builtin_expect(n + 2 > cap, 0)) { /* (+2: a short record may be two) */
+                rc = vz_bin_bad(in, "an event chunk holds more events than it says",
+                                (unsigned long long)((const char *)at - in->base));
+                break;
+            }
             __builtin_prefetch(at + 8 * CORO_CTR_SLOT);
-            __builtin_prefetch(AHEAD(&t->ev[i], 8), 1);
-            unsigned n = at[offsetof(coro_ctr_short, slots)]; /* checked by bin_order.c */
+            __builtin_prefetch(AHEAD(&ev[n], 8), 1);
+            unsigned size = at[offsetof(coro_ctr_short, slots)]; /* checked by bin_order.c */
             const coro_ctr_short *r = (const coro_ctr_short *)at;
-            rc = n == CORO_CTR_SHORT ? convert_short(in, r, ++seq, sp[k].thread, &t->ev[i])
-                                     : convert(in, (const coro_ctr_record *)at, ++seq, &t->ev[i]);
-            t->lineno[i] = (uint32_t)(i + 1);
-            t->n = i + 1;
-            if (!rc && n == CORO_CTR_SHORT && r->then) {
-                convert_then(in, r, &t->ev[i + 1]);
-                t->lineno[i + 1] = (uint32_t)(i + 2);
-                t->n = i + 2;
+            rc = size == CORO_CTR_SHORT ? convert_short(in, r, ++seq, thread, &ev[n])
+                                        : convert(in, (const coro_ctr_record *)at, ++seq, &ev[n]);
+            lineno[n] = (uint32_t)(n + 1);
+            n++;
+            if (!rc && size == CORO_CTR_SHORT && r->then) {
+                convert_then(in, r, &ev[n]);
+                lineno[n] = (uint32_t)(n + 1);
+                n++;
                 seq++;
             }
-            at += n * CORO_CTR_SLOT;
+            at += size * CORO_CTR_SLOT;
         }
     }
+    t->n = n;
     free(sp);
     if (!rc && t->end_events > seq) add_gap(t, seq, t->end_events - seq, t->n);
     /* the end's count may miss a chunk a thread was giving back (bin.c) */

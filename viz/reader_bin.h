@@ -61,9 +61,10 @@ int vz_bin_sorted(const bin_in *in, const coro_ctr_record ***out, size_t *n);
 
 /* CORO_CTR_ORDER_TIME: the records as spans in the run's order: each
  * thread's chunks by their first event's number, the threads interleaved
- * by ts. *slots: slots in all (at least the number of events). Returns 0 or
+ * by ts. *events: how many events the chunks say they hold (the reader
+ * checks that they hold no more). Returns 0 or
  * VZ_BADINPUT (a damaged record, a thread's event in two chunks). */
-int vz_bin_time_spans(const bin_in *in, bin_tspan **out, size_t *nspans, size_t *slots);
+int vz_bin_time_spans(const bin_in *in, bin_tspan **out, size_t *nspans, size_t *events);
 
 /* The slots of a record that begins at `at`, 0 if it is damaged (not a
  * known size, or past `end`). */
