@@ -31,6 +31,28 @@ static inline double bench_median(double *v, size_t n)
     return v[n / 2];
 }
 
+/* CORO_BENCH_QUICK=1: a short run, for a test that checks what a program
+ * prints rather than its figures (docs.performance runs every command of
+ * docs/performance.md so). Fewer repetitions and fewer operations each; the
+ * output has the same lines, and names the counts this run used. */
+static inline int bench_quick(void)
+{
+    const char *q = getenv("CORO_BENCH_QUICK");
+    return q && *q && strcmp(q, "0") != 0;
+}
+
+/* Repetitions to take the median of: `full`, or at most 3 in a quick run. */
+static inline int bench_reps(int full)
+{
+    return bench_quick() && full > 3 ? 3 : full;
+}
+
+/* Operations per repetition: `n`, or a tenth of it in a quick run. */
+static inline long bench_ops(long n)
+{
+    return bench_quick() ? n / 10 : n;
+}
+
 /* The path of the program `name` that sits beside this one (argv0's folder). */
 static inline void bench_sibling(char *out, size_t n, const char *argv0, const char *name)
 {

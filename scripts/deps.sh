@@ -3,7 +3,7 @@
 # once: packages already present are not asked for again. As root it runs
 # apt-get itself; otherwise it prints the command to run and fails.
 #   scripts/deps.sh demo    only what `make demo` and the tutorials need
-#   scripts/deps.sh         everything (`make test`, CI)
+#   scripts/deps.sh         everything (`make test`, CI, `make bench`)
 set -euo pipefail
 
 # `deps.sh demo`: what `make demo` and the course need, nothing more.
@@ -24,17 +24,26 @@ tests=(
   socat                               # a client we did not write
   chromium                            # the browser tests of `coroscope html` pages
 )
+# The benchmarks (`make bench`), which `make test` runs too: the test
+# docs.performance runs every command of docs/performance.md.
+bench=(
+  wrk nginx-light curl                # bench/http/run.sh: the load generator, nginx, its check
+  python3                             # bench/http/run.sh: a free port for nginx
+  golang-go                           # bench/sync: the Go rows (chan_go, ws_go)
+  gnuplot-nox                         # bench/stacks/plot.sh, bench/echo/sweep.sh: the figures
+  bsdextrautils                       # column, for bench/echo/sweep.sh's table
+)
 pkgs=("${demo[@]}")
 if [ "${1:-}" != demo ]; then
-  pkgs+=("${tests[@]}")
+  pkgs+=("${tests[@]}" "${bench[@]}")
   # The browser tests drive Chromium with Playwright from the npm registry
   # (tests/browser/setup.sh): node and npm, Debian's unless some are already here.
   command -v node > /dev/null || pkgs+=(nodejs)
   command -v npm > /dev/null || pkgs+=(npm)
 fi
 
-# The network benchmarks also need a load generator and nginx.
-if [ "${BENCH:-}" = 1 ]; then pkgs+=(wrk nginx-light curl golang-go gnuplot-nox); fi
+# BENCH=1 (`make bench`): the benchmarks' packages, `demo` or not.
+if [ "${BENCH:-}" = 1 ] && [ "${1:-}" = demo ]; then pkgs+=("${bench[@]}"); fi
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -89,13 +89,15 @@ static const bench_case cases[] = {
 };
 #define NCASES (sizeof cases / sizeof *cases)
 
+static int reps = REPS; /* fewer in a quick run (bench_util.h) */
+
 static double median_of(const bench_case *c)
 {
     double v[REPS];
-    c->fn(c->n / 10); /* warm up: pool, page faults, caches */
-    for (int r = 0; r < REPS; r++) v[r] = c->fn(c->n);
-    qsort(v, REPS, sizeof v[0], bench_cmp_double);
-    return v[REPS / 2];
+    long n = bench_ops(c->n);
+    c->fn(n / 10); /* warm up: pool, page faults, caches */
+    for (int r = 0; r < reps; r++) v[r] = c->fn(n);
+    return bench_median(v, (size_t)reps);
 }
 
 /* Run the untraced sibling and read one number per line. */
@@ -134,6 +136,7 @@ int main(int argc, char **argv)
         return 2;
     }
     bool raw = argc > 1 && !strcmp(argv[1], "--raw");
+    reps = bench_reps(REPS);
     double mine[NCASES];
     for (size_t i = 0; i < NCASES; i++) {
         mine[i] = median_of(&cases[i]);
@@ -143,7 +146,7 @@ int main(int argc, char **argv)
 
     double off[NCASES];
     int have = run_sibling(argv[0], off) == 0;
-    printf("corolib (%s switch), ns per operation, median of %d runs\n", CORO_SWITCH_NAME, REPS);
+    printf("corolib (%s switch), ns per operation, median of %d runs\n", CORO_SWITCH_NAME, reps);
     printf("%-36s %14s %14s %8s\n", "operation", "tracing off", "compiled out", "ratio");
     for (size_t i = 0; i < NCASES; i++) {
         if (have)

@@ -11,6 +11,7 @@
 #   bench/echo/ir.sh BUILD_DIR --tracing  ours with tracing compiled in but
 #       off, then compiled out (bench/echo/echo_server_notrace), then
 #       recorded in binary into a 64 MiB ring: three numbers on one line
+# CORO_BENCH_QUICK=1 (bench/bench_util.h): a short run, 50 and 250 messages.
 set -euo pipefail
 shopt -s inherit_errexit
 build=${1:-build/release}
@@ -21,6 +22,7 @@ pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$dir"' EXIT
 . "$(dirname "$0")/../server_util.sh"
 n1=500 n2=2500
+[ "${CORO_BENCH_QUICK:-0}" = 0 ] || n1=50 n2=250
 
 count() { # name n cmd... -> Ir of the whole server run
   local name=$1 n=$2; shift 2

@@ -5,19 +5,26 @@
 # loopback. Each server is pinned to CPU 1, the client to CPU 0.
 # Prints requests/s (median of 3) and the ratios of each of ours to the others.
 #   bench/echo/run.sh BUILD_DIR
+# CORO_BENCH_QUICK=1 (bench/bench_util.h): a short run, one client run of a
+# tenth of the messages per figure.
 set -euo pipefail
 build=${1:-build/release}
 client=$build/examples/echo-client
 dir=$(mktemp -d)
 . "$(dirname "$0")/../server_util.sh"
 cases=("1 20000 64" "100 500 64" "1 5000 16384" "100 100 16384")
+runs=3
+if [ "${CORO_BENCH_QUICK:-0}" != 0 ]; then
+  runs=1
+  cases=("1 2000 64" "100 50 64" "1 500 16384" "100 10 16384")
+fi
 
-run_client() { # port conns msgs size -> req/s (median of 3)
-  local vals=()
-  for _ in 1 2 3; do
+run_client() { # port conns msgs size -> req/s (median of $runs)
+  local vals=() _
+  for _ in $(seq $runs); do
     vals+=("$(taskset -c 0 "$client" --port "$1" -c "$2" -n "$3" -s "$4" | sed -n 's/^throughput \([0-9]*\) req.*/\1/p')")
   done
-  printf '%s\n' "${vals[@]}" | sort -n | sed -n 2p
+  printf '%s\n' "${vals[@]}" | sort -n | sed -n "$((runs / 2 + 1))p"
 }
 
 pids=()
@@ -44,5 +51,5 @@ for c in "${cases[@]}"; do
     printf "%-22s %10d %10d %10d %10d %10.2f %10s %11.2f %11.2f %11s\n", c, o, r, e, u, o / e,
       (u > 0 ? sprintf("%.2f", o / u) : "-"), r / o, r / e, (u > 0 ? sprintf("%.2f", r / u) : "-") }'
 done
-echo "(requests/s, median of 3; ours = echo-server on epoll, ours-uring = the same program with"
+echo "(requests/s, median of $runs; ours = echo-server on epoll, ours-uring = the same program with"
 echo " CORO_IO_BACKEND=io_uring; ratio > 1: the first named is faster)"

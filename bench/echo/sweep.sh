@@ -5,6 +5,8 @@
 # median of 3 per point). Writes the table to OUT.tsv and, with gnuplot,
 # a plot to OUT.svg (docs/performance.md shows docs/img/echo_sweep.svg).
 #   bench/echo/sweep.sh BUILD_DIR [OUT]      (OUT default: echo-sweep)
+# CORO_BENCH_QUICK=1 (bench/bench_util.h): a short run, one client run of a
+# tenth of the messages per point.
 set -euo pipefail
 shopt -s inherit_errexit
 build=${1:-build/release}
@@ -19,12 +21,14 @@ start_server coroscope "$dir" "$build/examples/echo-server" --port 0; p_ours=$po
 start_server epoll "$dir" "$build/bench/echo/epoll_echo" 0; p_epoll=$port
 start_server libuv "$dir" "$build/bench/echo/uv_echo" 0; p_uv=$port
 
-rps() { # port conns -> median req/s of 3 runs of ~20000 messages in all
-  local msgs=$((20000 / $2 + 1)) v=()
-  for _ in 1 2 3; do
+runs=3 total=20000
+[ "${CORO_BENCH_QUICK:-0}" = 0 ] || runs=1 total=2000
+rps() { # port conns -> median req/s of $runs runs of ~$total messages in all
+  local msgs=$((total / $2 + 1)) v=() _
+  for _ in $(seq $runs); do
     v+=("$(taskset -c 0 "$client" --port "$1" -c "$2" -n "$msgs" -s 64 | sed -n 's/^throughput \([0-9]*\) req.*/\1/p')")
   done
-  printf '%s\n' "${v[@]}" | sort -n | sed -n 2p
+  printf '%s\n' "${v[@]}" | sort -n | sed -n "$((runs / 2 + 1))p"
 }
 
 printf 'conns\tcoroscope\tepoll\tlibuv\n' > "$out.tsv"
@@ -32,7 +36,7 @@ for c in 1 2 5 10 20 50 100 200 500; do
   printf '%s\t%s\t%s\t%s\n' "$c" "$(rps $p_ours $c)" "$(rps $p_epoll $c)" "$(rps $p_uv $c)" >> "$out.tsv"
 done
 column -t "$out.tsv"
-echo "(requests/s, 64-byte messages, median of 3)"
+echo "(requests/s, 64-byte messages, median of $runs)"
 if command -v gnuplot >/dev/null; then
   gnuplot <<GP
 set terminal svg size 800,480 noenhanced

@@ -4,6 +4,7 @@
 # run. Each server is pinned to CPU 1 and wrk to CPU 0. Prints requests/s
 # (median of 3 runs of 3 s) and the ratios: each backend of ours to nginx, io_uring to epoll.
 #   bench/http/run.sh BUILD_DIR
+# CORO_BENCH_QUICK=1 (bench/bench_util.h): a short run, one run of 1 s each.
 set -euo pipefail
 build=${1:-build/release}
 for tool in wrk nginx; do
@@ -50,10 +51,12 @@ for _ in 1 2 3 4 5; do
 done
 curl -s "http://127.0.0.1:$p_nginx/" | grep -q "Hello, world" || { echo "nginx did not answer as configured" >&2; exit 1; }
 
+runs=3 secs=3
+[ "${CORO_BENCH_QUICK:-0}" = 0 ] || runs=1 secs=1
 rps() { # url -> median requests/s
-  for _ in 1 2 3; do
-    taskset -c 0 wrk -t1 -c50 -d3s "$1" | sed -n 's/^Requests\/sec: *\([0-9.]*\)/\1/p'
-  done | sort -n | sed -n 2p
+  for _ in $(seq $runs); do
+    taskset -c 0 wrk -t1 -c50 -d${secs}s "$1" | sed -n 's/^Requests\/sec: *\([0-9.]*\)/\1/p'
+  done | sort -n | sed -n "$((runs / 2 + 1))p"
 }
 ours=$(rps "http://127.0.0.1:$p_ours/")
 uring=$(rps "http://127.0.0.1:$p_uring/")
@@ -62,4 +65,4 @@ awk -v o="$ours" -v r="$uring" -v n="$theirs" 'BEGIN {
   printf "%-22s %14s\n%-22s %14.0f\n%-22s %14.0f\n%-22s %14.0f\n%-22s %14.2f\n%-22s %14.2f\n%-22s %14.2f\n",
     "server", "requests/s", "http-hello (epoll)", o, "http-hello (io_uring)", r, "nginx", n,
     "ours/nginx", o / n, "ours io_uring/nginx", r / n, "io_uring/epoll (ours)", r / o }'
-echo "(wrk -t1 -c50 -d3s, median of 3; one nginx worker)"
+echo "(wrk -t1 -c50 -d${secs}s, median of $runs; one nginx worker)"

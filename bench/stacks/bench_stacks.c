@@ -235,18 +235,20 @@ static int switch_table(void)
     coro_t *cos[3][2][2];
     for (int m = 0; m < 3; m++)
         for (int k = 0; k < 2; k++) make_row(modes[m], k + 1, cos[m][k]);
+    int reps = bench_reps(REPS); /* fewer, and shorter, in a quick run (bench_util.h) */
+    long n = bench_ops(N_ROUNDS);
     double t[3][2][REPS];
-    for (int r = 0; r < REPS; r++) /* interleaved: every row in every repetition */
+    for (int r = 0; r < reps; r++) /* interleaved: every row in every repetition */
         for (int m = 0; m < 3; m++)
-            for (int k = 0; k < 2; k++) t[m][k][r] = rounds(cos[m][k], k, N_ROUNDS);
+            for (int k = 0; k < 2; k++) t[m][k][r] = rounds(cos[m][k], k, n);
     printf("resume+yield round trip, main <-> coroutine, 1 KiB of stack in use "
            "(median of %d x %ld)\n",
-           REPS, N_ROUNDS);
-    double base = bench_median(t[0][0], REPS);
+           reps, n);
+    double base = bench_median(t[0][0], (size_t)reps);
     printf("  %-12s %10s %10s\n", "row", "ns", "vs guarded x1");
     for (int k = 0; k < 2; k++)
         for (int m = 0; m < 3; m++) {
-            double med = bench_median(t[m][k], REPS);
+            double med = bench_median(t[m][k], (size_t)reps);
             char row[32];
             snprintf(row, sizeof row, "%s x%d", mode_names[m], k + 1);
             printf("  %-12s %10.1f %10.2fx\n", row, med, med / base);

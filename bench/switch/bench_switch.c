@@ -108,12 +108,14 @@ static double api_rounds(long n)
     double ns;
 } bench_case;
 
+static int reps = REPS; /* fewer in a quick run (bench_util.h) */
+
 static double measure(bench_case *c)
 {
     double v[REPS];
     c->rounds(c->n / 10); /* set up, warm up */
-    for (int r = 0; r < REPS; r++) v[r] = c->rounds(c->n);
-    return bench_median(v, REPS);
+    for (int r = 0; r < reps; r++) v[r] = c->rounds(c->n);
+    return bench_median(v, (size_t)reps);
 }
 
 static void table(const char *title, bench_case *cases, size_t n)
@@ -160,7 +162,8 @@ static int count_only(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    long n = N;
+    long n = bench_ops(N);
+    reps = bench_reps(REPS);
     if (argc > 1 && !strcmp(argv[1], "--help")) {
         printf("usage: %s [ROUND_TRIPS]   or   %s --count ROW N\n"
                "Resume+yield round trips: the raw switch (corolib asm and ucontext backends,\n"
@@ -183,7 +186,7 @@ int main(int argc, char **argv)
         c->n = c->n == N ? n : n / 10;
     }
     printf("context switch: resume+yield round trip, ns, median of %d (ratio > 1: ours slower)\n",
-           REPS);
+           reps);
     table("raw switch", raw, NRAW);
     table("public API", api, NAPI);
     return 0;

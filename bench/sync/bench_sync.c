@@ -24,12 +24,15 @@
 
 #define REPS 5
 
+static int reps = REPS; /* fewer in a quick run (bench_util.h) */
+
+/* The median of the repetitions of fn, each of n operations (fewer in a
+ * quick run). */
 static double median(double (*fn)(long), long n)
 {
     double v[REPS];
-    for (int r = 0; r < REPS; r++) v[r] = fn(n);
-    qsort(v, REPS, sizeof *v, bench_cmp_double);
-    return v[REPS / 2];
+    for (int r = 0; r < reps; r++) v[r] = fn(bench_ops(n));
+    return bench_median(v, (size_t)reps);
 }
 
 /* ---- channel ping-pong between two coroutines ---- */
@@ -293,17 +296,18 @@ int main(int argc, char **argv)
     char gobin[4096];
     bench_sibling(gobin, sizeof gobin, argv[0], "chan_go");
     int have_go = access(gobin, X_OK) == 0;
+    reps = bench_reps(REPS);
     double cv[REPS], gv[REPS];
-    for (int r = 0; r < REPS; r++) {
-        cv[r] = chan_pingpong(200000);
-        gv[r] = have_go ? go_pingpong(gobin, 200000) : -1;
+    for (int r = 0; r < reps; r++) {
+        cv[r] = chan_pingpong(bench_ops(200000));
+        gv[r] = have_go ? go_pingpong(gobin, bench_ops(200000)) : -1;
     }
-    double c = bench_median(cv, REPS), g = bench_median(gv, REPS);
+    double c = bench_median(cv, (size_t)reps), g = bench_median(gv, (size_t)reps);
     double p = median(pthread_pingpong, 50000), cc = median(cond_pingpong, 200000);
     double m = median(mutex_handoff, 200000), pm2 = median(pthread_mutex_handoff, 50000);
     printf("hand-off between two parties, ns per hand-off (median of %d; a channel ping-pong\n"
            "round trip is two hand-offs, a mutex turn is one)\n",
-           REPS);
+           reps);
     printf("%-40s %10.1f\n%-40s %10.1f\n%-40s %10.3f\n", "channel ping-pong, two coroutines", c,
            "pthread mutex+cond ping-pong, two threads", p, "ratio coroutines/threads", c / p);
     if (have_go && g > 0)
@@ -316,7 +320,8 @@ int main(int argc, char **argv)
     printf("%-40s %10.1f\n%-40s %10.1f\n%-40s %10.3f\n", "mutex hand-off, two coroutines", m,
            "pthread mutex hand-off, two threads", pm2, "ratio coroutines/threads", m / pm2);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    printf("\nwork-stealing scheduler: 200000 short coroutines (spawn, run, reclaim)\n");
+    printf("\nwork-stealing scheduler: %ld short coroutines (spawn, run, reclaim)\n",
+           bench_ops(200000));
     printf("%-10s %14s %14s\n", "workers", "ns/coroutine", "coroutines/s");
     int counts[3] = {1, 2, (int)cores};
     for (int k = 0; k < 3; k++) {

@@ -93,6 +93,7 @@ static long calibrate(double *ns_per_item)
 int main(int argc, char **argv)
 {
     long n = 20000;
+    int reps = bench_reps(REPS); /* fewer in a quick run (bench_util.h) */
     if (argc > 1 && !strcmp(argv[1], "--help")) {
         printf("usage: %s [N]\nN coroutines (default %ld) of about 5 us of work each on the\n"
                "work-stealing scheduler with 1 and 2 workers, against Go goroutines doing the\n"
@@ -104,6 +105,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: N must be a number of at least 100, not '%s'\n", argv[0], argv[1]);
         return 2;
     }
+    if (argc == 1) n = bench_ops(n);
     char gobin[4096];
     bench_sibling(gobin, sizeof gobin, argv[0], "ws_go");
     int have_go = access(gobin, X_OK) == 0;
@@ -112,15 +114,16 @@ int main(int argc, char **argv)
     k_rounds = calibrate(&alone);
     printf("work-stealing: %ld coroutines of %ld xorshift rounds (%.2f us alone), spawned by one\n"
            "coroutine; ns per coroutine, median of %d runs, ours and Go interleaved\n",
-           n, k_rounds, alone / 1000, REPS);
+           n, k_rounds, alone / 1000, reps);
     double o[2][REPS], g[2][REPS];
-    for (int r = 0; r < REPS; r++)
+    for (int r = 0; r < reps; r++)
         for (int w = 0; w < 2; w++) {
             o[w][r] = ours(w + 1, n);
             g[w][r] = have_go ? go(gobin, w + 1, n) : -1;
         }
     double om[2], gm[2];
-    for (int w = 0; w < 2; w++) om[w] = bench_median(o[w], REPS), gm[w] = bench_median(g[w], REPS);
+    for (int w = 0; w < 2; w++)
+        om[w] = bench_median(o[w], (size_t)reps), gm[w] = bench_median(g[w], (size_t)reps);
     printf("%-8s %12s %12s %10s\n", "workers", "corolib ws", "Go", "ours/Go");
     for (int w = 0; w < 2; w++) {
         if (have_go && gm[w] > 0)

@@ -140,6 +140,7 @@ int main(int argc, char **argv)
         return 0;
     }
     enum { RUNS = 7 };
+    int runs = bench_reps(RUNS); /* fewer, and shorter, in a quick run (bench_util.h) */
     const char *dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
     char ctr[512], json[512];
     snprintf(ctr, sizeof ctr, "%s/bench_trace.%d.ctr", dir, (int)getpid());
@@ -149,8 +150,8 @@ int main(int argc, char **argv)
     char ring[600];
     snprintf(ring, sizeof ring, "%s:ring=1M", ctr);
     double bin[RUNS], rng[RUNS], js[RUNS], rt0[RUNS], rt1[RUNS], rt2[RUNS], fl[RUNS];
-    long n = 1000000, nr = 1000000;
-    for (int r = 0; r < RUNS; r++) {
+    long n = bench_ops(1000000), nr = bench_ops(1000000);
+    for (int r = 0; r < runs; r++) {
         bin[r] = time_emit(ctr, n);
         rng[r] = time_emit(ring, n);
         js[r] = time_emit(json, n / 4);
@@ -163,13 +164,16 @@ int main(int argc, char **argv)
         fl[r] = 0;
 #endif
     }
-    double b = bench_median(bin, RUNS), g = bench_median(rng, RUNS), j = bench_median(js, RUNS);
-    double u = bench_median(rt0, RUNS), t = bench_median(rt1, RUNS), w = bench_median(rt2, RUNS);
-    printf("%-50s %10s %8s\n", "operation (median of 7)", "ns", "ratio");
+    size_t m = (size_t)runs;
+    double b = bench_median(bin, m), g = bench_median(rng, m), j = bench_median(js, m);
+    double u = bench_median(rt0, m), t = bench_median(rt1, m), w = bench_median(rt2, m);
+    char head[64];
+    snprintf(head, sizeof head, "operation (median of %d)", runs);
+    printf("%-50s %10s %8s\n", head, "ns", "ratio");
     printf("%-50s %10.1f %8s\n", "record one event, binary, 1 MiB ring", g, "");
     if (HAVE_TSC)
-        printf("%-50s %10.1f %7.2fx\n", "  its floor: a rdtsc, nothing stored",
-               bench_median(fl, RUNS), bench_median(fl, RUNS) / g);
+        printf("%-50s %10.1f %7.2fx\n", "  its floor: a rdtsc, nothing stored", bench_median(fl, m),
+               bench_median(fl, m) / g);
     printf("%-50s %10.1f %7.1fx\n", "record one event, binary file (.ctr)", b, b / g);
     printf("%-50s %10.1f %7.1fx\n", "record one event, JSON Lines", j, j / g);
     printf("%-50s %10.1f %8s\n", "resume+yield round trip, not recorded", u, "");

@@ -5,6 +5,7 @@
 # (100 connections x 500 messages of 64 bytes), 5 rounds interleaved;
 # prints the median requests/s of each and the ratios to untraced.
 #   bench/trace/echo.sh BUILD_DIR
+# CORO_BENCH_QUICK=1 (bench/bench_util.h): a short run, 3 rounds of 100 messages.
 set -euo pipefail
 shopt -s inherit_errexit
 build=${1:-build/release}
@@ -18,16 +19,18 @@ start_server untraced "$dir" env -u CORO_TRACE -u CORO_LOG "$server" --port 0; p
 start_server ring "$dir" env CORO_TRACE="$dir/ring.ctr:ring=64M" "$server" --port 0; p_ring=$port
 start_server file "$dir" env CORO_TRACE="$dir/file.ctr" "$server" --port 0; p_file=$port
 
-rps() { taskset -c 0 "$client" --port "$1" -c 100 -n 500 -s 64 | sed -n 's/^throughput \([0-9]*\) req.*/\1/p'; }
-median() { sort -n | sed -n 3p; }
+rounds=5 msgs=500
+[ "${CORO_BENCH_QUICK:-0}" = 0 ] || rounds=3 msgs=100
+rps() { taskset -c 0 "$client" --port "$1" -c 100 -n $msgs -s 64 | sed -n 's/^throughput \([0-9]*\) req.*/\1/p'; }
+median() { sort -n | sed -n "$((rounds / 2 + 1))p"; }
 off=() ring=() file=()
-for _ in 1 2 3 4 5; do
+for _ in $(seq $rounds); do
   off+=("$(rps $p_off)"); ring+=("$(rps $p_ring)"); file+=("$(rps $p_file)")
 done
 m_off=$(printf '%s\n' "${off[@]}" | median)
 m_ring=$(printf '%s\n' "${ring[@]}" | median)
 m_file=$(printf '%s\n' "${file[@]}" | median)
-echo "echo server, 100 connections x 500 messages of 64 bytes, requests/s (median of 5, interleaved)"
+echo "echo server, 100 connections x $msgs messages of 64 bytes, requests/s (median of $rounds, interleaved)"
 printf '  %-34s %9s %6s\n' "server" "req/s" "ratio"
 printf '  %-34s %9s %6s\n' "untraced" "$m_off" "1.00"
 for row in "binary, 64 MiB ring:$m_ring" "binary file (.ctr):$m_file"; do
