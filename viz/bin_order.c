@@ -24,6 +24,21 @@
 #include "reader_bin.h"
 #include "viz.h"
 
+static unsigned long long offset(const bin_in *in, const void *p)
+{
+    return (unsigned long long)((const char *)p - in->base);
+}
+
+/* Is a chunk's count one it can hold: at most a chunk of slots and, in a
+ * numbered trace, whole full records? Says which chunk when not. */
+static bool count_ok(const bin_in *in, const coro_ctr_chunk *c, bool numbered)
+{
+    if (c->count <= CORO_CTR_SLOTS_PER_CHUNK && !(numbered && c->count % CORO_CTR_FULL))
+        return true;
+    vz_bin_bad(in, "an event chunk says it holds more records than it can", offset(in, c));
+    return false;
+}
+
 /* ---- merging the runs ---- */
 
 /* The records of a chunk not yet handed out: r .. end. */
@@ -62,10 +77,9 @@ static int list_runs(const bin_in *in, run **out, size_t *nruns, size_t *n)
     for (uint64_t i = 0; i < in->nchunks; i++) {
         const coro_ctr_chunk *c = vz_bin_chunk(in, i);
         if (c->type != CORO_CTR_EVENTS) continue;
-        if (c->count > CORO_CTR_SLOTS_PER_CHUNK || c->count % CORO_CTR_FULL) {
+        if (!count_ok(in, c, true)) {
             free(h);
-            return vz_bin_bad(in, "an event chunk says it holds more records than it can",
-                              (unsigned long long)((const char *)c - in->base));
+            return VZ_BADINPUT;
         }
         const coro_ctr_record *r = (const coro_ctr_record *)(c + 1);
         uint64_t records = c->count / CORO_CTR_FULL;
@@ -151,9 +165,7 @@ static int count_records(const bin_in *in, size_t *n, uint64_t *lo, uint64_t *hi
     for (uint64_t i = 0; i < in->nchunks; i++) {
         const coro_ctr_chunk *c = vz_bin_chunk(in, i);
         if (c->type != CORO_CTR_EVENTS) continue;
-        if (c->count > CORO_CTR_SLOTS_PER_CHUNK || c->count % CORO_CTR_FULL)
-            return vz_bin_bad(in, "an event chunk says it holds more records than it can",
-                              (unsigned long long)((const char *)c - in->base));
+        if (!count_ok(in, c, true)) return VZ_BADINPUT;
         const coro_ctr_record *r = (const coro_ctr_record *)(c + 1);
         for (uint64_t k = 0; k < c->count / CORO_CTR_FULL; k++) {
             if (r[k].seq < *lo) *lo = r[k].seq;
@@ -253,11 +265,6 @@ typedef struct cursor {
     uint64_t missing; /* events before `at` that no chunk holds */
     uint32_t thread;
 } cursor;
-
-static unsigned long long offset(const bin_in *in, const void *p)
-{
-    return (unsigned long long)((const char *)p - in->base);
-}
 
 /* The cursor on its next chunk that holds a record (MORE), or DONE. Counts
  * the numbers between chunks as missing; a number in two chunks is BAD. */
@@ -378,10 +385,9 @@ int vz_bin_time_spans(const bin_in *in, bin_tspan **out, size_t *nspans, size_t 
     for (uint64_t i = 0; i < in->nchunks; i++) {
         const coro_ctr_chunk *c = vz_bin_chunk(in, i);
         if (c->type != CORO_CTR_EVENTS) continue;
-        if (c->count > CORO_CTR_SLOTS_PER_CHUNK) {
+        if (!count_ok(in, c, false)) {
             free(all);
-            return vz_bin_bad(in, "an event chunk says it holds more records than it can",
-                              offset(in, c));
+            return VZ_BADINPUT;
         }
         all[n++] = (tchunk){c};
         /* a chunk given back says how many events it holds; one still

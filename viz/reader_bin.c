@@ -244,6 +244,22 @@ static inline int convert(const bin_in *in, const coro_ctr_record *r, uint64_t s
     return 0;
 }
 
+/* The fields no short record has: no object, detail or optional number
+ * but the depth. */
+static inline void no_extras(coro_trace_ev *ev)
+{
+    ev->obj = (coro_trace_ref){0, NULL};
+    ev->obj_kind = NULL;
+    ev->detail = NULL;
+    ev->fd = 0;
+    ev->events = 0;
+    ev->timeout_ms = 0;
+    ev->nready = 0;
+    ev->wait = 0;
+    ev->value = 0;
+    ev->addr = 0;
+}
+
 /* A short record: a resume (co is `to`, `other` is `from`) or a suspend
  * (`other` is `to`), as the full record of the same event would read. */
 static inline int convert_short(const bin_in *in, const coro_ctr_short *r, uint64_t seq,
@@ -274,19 +290,10 @@ static inline int convert_short(const bin_in *in, const coro_ctr_short *r, uint6
     ev->from = resume ? other : (coro_trace_ref){0, NULL};
     ev->to = resume ? (coro_trace_ref){r->co, str[r->co_name]} : other;
     ev->by = (coro_trace_ref){r->by, resume && r->by && r->by == r->other ? other.name : NULL};
-    ev->obj = (coro_trace_ref){0, NULL};
-    ev->obj_kind = NULL;
     ev->cause = resume ? str[r->why] : NULL;
     ev->reason = resume ? NULL : str[r->why];
-    ev->detail = NULL;
-    ev->fd = 0;
-    ev->events = 0;
-    ev->timeout_ms = 0;
-    ev->nready = 0;
-    ev->wait = 0;
-    ev->value = 0;
+    no_extras(ev);
     ev->depth = r->depth;
-    ev->addr = 0;
     ev->file = str[r->file];
     ev->line = r->line;
     return 0;
@@ -307,19 +314,10 @@ static inline void convert_then(const bin_in *in, const coro_ctr_short *r, coro_
     ev->from = (coro_trace_ref){s->co.id, in->str[r->co_name]};
     ev->to = s->to;
     ev->by = (coro_trace_ref){0, NULL};
-    ev->obj = (coro_trace_ref){0, NULL};
-    ev->obj_kind = NULL;
     ev->cause = in->str[r->then];
     ev->reason = NULL;
-    ev->detail = NULL;
-    ev->fd = 0;
-    ev->events = 0;
-    ev->timeout_ms = 0;
-    ev->nready = 0;
-    ev->wait = 0;
-    ev->value = 0;
+    no_extras(ev);
     ev->depth = r->then_depth;
-    ev->addr = 0;
     ev->file = NULL;
     ev->line = 0;
 }

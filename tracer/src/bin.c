@@ -106,21 +106,8 @@ static bool key_made;
  * the order of the threads' events relies on), else CLOCK_MONOTONIC. */
 static inline uint64_t stamp(const coro__bin *b)
 {
-#if HAVE_TSC
-    if (__builtin_expect(b->ts_kind == CORO_CTR_TS_TSC, 1)) return __rdtsc();
-#endif
+    if (__builtin_expect(HAVE_TSC && b->ts_kind == CORO_CTR_TS_TSC, 1)) return ticks();
     return mono_ns() - b->ns0;
-}
-
-/* The fast path's timestamp: it runs only where stamp() reads the TSC
- * (short_cap is 0 otherwise), so that it calls nothing. */
-static inline uint64_t fast_stamp(void)
-{
-#if HAVE_TSC
-    return __rdtsc();
-#else
-    return 0; /* never used: no fast path without a TSC */
-#endif
 }
 
 static uint64_t fnv(const char *s, size_t *len)
@@ -558,7 +545,9 @@ static inline __attribute__((always_inline)) bool brief_fast(bin_thread *t,
         if (p3->ptr != e->then) return false;
         then = p3->sid;
     }
-    write_short(fast_stamp(), t, e, other, n1->sid, n2->sid, p1->sid, e->file ? p2->sid : 0, then,
+    /* (this path runs only where stamp() reads the TSC: short_cap is 0
+     * otherwise; ticks() calls nothing) */
+    write_short(ticks(), t, e, other, n1->sid, n2->sid, p1->sid, e->file ? p2->sid : 0, then,
                 then ? e->then_depth : 0);
     return true;
 }
