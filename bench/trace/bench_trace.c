@@ -84,6 +84,37 @@ __attribute__((noinline)) static void roundtrips(long n)
     coro_destroy(c);
 }
 
+#if HAVE_TSC
+/* The floor of a recorded round trip: the same loops, and beside each
+ * switch the timestamp a recorded switch takes (nothing stored). */
+static void *yielder_stamped(void *arg)
+{
+    long n = *(long *)arg;
+    for (long i = 0; i < n; i++) {
+        floor_sink += __rdtsc();
+        coro_yield();
+    }
+    return NULL;
+}
+
+__attribute__((noinline)) static void roundtrips_stamped(long n)
+{
+    coro_t *c = coro_create(yielder_stamped, &n, "yielder");
+    for (long i = 0; i <= n; i++) {
+        floor_sink += __rdtsc();
+        coro_resume(c);
+    }
+    coro_destroy(c);
+}
+
+static double time_roundtrip_floor(long n)
+{
+    double t0 = bench_now_ns();
+    roundtrips_stamped(n);
+    return (bench_now_ns() - t0) / (double)n;
+}
+#endif
+
 static double time_emit(const char *path, long n)
 {
     if (coro_trace_open(path)) {
@@ -149,7 +180,7 @@ int main(int argc, char **argv)
      * pages the kernel has already supplied. */
     char ring[600];
     snprintf(ring, sizeof ring, "%s:ring=1M", ctr);
-    double bin[RUNS], rng[RUNS], js[RUNS], rt0[RUNS], rt1[RUNS], rt2[RUNS], fl[RUNS];
+    double bin[RUNS], rng[RUNS], js[RUNS], rt0[RUNS], rt1[RUNS], rt2[RUNS], fl[RUNS], rtf[RUNS];
     long n = bench_ops(1000000), nr = bench_ops(1000000);
     for (int r = 0; r < runs; r++) {
         bin[r] = time_emit(ctr, n);
@@ -160,8 +191,9 @@ int main(int argc, char **argv)
         rt2[r] = time_roundtrip(ring, nr);
 #if HAVE_TSC
         fl[r] = time_floor(n);
+        rtf[r] = time_roundtrip_floor(nr);
 #else
-        fl[r] = 0;
+        fl[r] = rtf[r] = 0;
 #endif
     }
     size_t m = (size_t)runs;
@@ -177,6 +209,9 @@ int main(int argc, char **argv)
     printf("%-50s %10.1f %7.1fx\n", "record one event, binary file (.ctr)", b, b / g);
     printf("%-50s %10.1f %7.1fx\n", "record one event, JSON Lines", j, j / g);
     printf("%-50s %10.1f %8s\n", "resume+yield round trip, not recorded", u, "");
+    if (HAVE_TSC)
+        printf("%-50s %10.1f %7.2fx\n", "  its floor: two rdtsc, nothing stored",
+               bench_median(rtf, m), bench_median(rtf, m) / u);
     printf("%-50s %10.1f %7.2fx\n", "resume+yield round trip, binary, 1 MiB ring", w, w / u);
     printf("%-50s %10.1f %7.2fx\n", "resume+yield round trip, binary file (.ctr)", t, t / u);
     return 0;

@@ -169,13 +169,10 @@ void coro__trace_expand_then(const coro_trace_brief *e, coro_trace_ev *ev)
                           .depth = e->then_depth};
 }
 
-void coro_trace_emit_brief(const coro_trace_brief *e)
+/* A brief event while a text sink is open: the events it stands for. Out
+ * of line, so that the binary path keeps no frame and jumps to the recorder. */
+static __attribute__((noinline)) void brief_as_events(const coro_trace_brief *e)
 {
-    coro__bin *b = atomic_load_explicit(&bin, memory_order_acquire);
-    if (__builtin_expect(!atomic_load_explicit(&text_on, memory_order_relaxed), 1)) {
-        if (b) coro__bin_brief(b, e);
-        return;
-    }
     coro_trace_ev ev;
     coro__trace_expand(e, &ev);
     coro_trace_emit(&ev);
@@ -183,6 +180,15 @@ void coro_trace_emit_brief(const coro_trace_brief *e)
         coro__trace_expand_then(e, &ev);
         coro_trace_emit(&ev);
     }
+}
+
+void coro_trace_emit_brief(const coro_trace_brief *e)
+{
+    coro__bin *b = atomic_load_explicit(&bin, memory_order_acquire);
+    if (__builtin_expect(atomic_load_explicit(&text_on, memory_order_relaxed), 0))
+        brief_as_events(e);
+    else if (b)
+        coro__bin_brief(b, e);
 }
 
 static void update_active(void)
