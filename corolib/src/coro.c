@@ -469,17 +469,6 @@ static bool in_resumer_chain(const coro_t *co, const coro_t *x)
 }
 
 /* Every case of coro_resume, with its errors and its trace event. */
-/* A resume that passed its checks, co's resumer set: recorded when
- * something records (the usual case, coro_resume_at, does not go through
- * resume_checked's tests again for it). */
-static __attribute__((noinline)) void resume_traced(coro__thread *t, coro_t *self, coro_t *co,
-                                                    const char *file, int line)
-{
-    const char *cause = co->state == CORO_CREATED ? "start" : "resume";
-    coro__move_from(self, CORO_RUNNING, CORO_SUSPENDED, CORO__BLOCK_RESUMING);
-    transfer(t, self, co, cause, self->named.id, NULL, file, line);
-}
-
 static __attribute__((noinline)) int resume_checked(const char *file, int line, coro_t *h)
 {
     coro__thread *t = coro__thread_get();
@@ -511,9 +500,11 @@ static __attribute__((noinline)) int resume_checked(const char *file, int line, 
     }
     /* main is never created, and suspends only with a block (it resumes or
      * awaits; it cannot yield or wait), so the tests above refuse it */
+    const char *cause = co->state == CORO_CREATED ? "start" : "resume";
     co->resumer = self;
     co->scheduled = false;
-    resume_traced(t, self, co, file, line);
+    coro__move_before_transfer(self, CORO_SUSPENDED, CORO__BLOCK_RESUMING);
+    transfer(t, self, co, cause, self->named.id, NULL, file, line);
     return 0;
 }
 
@@ -528,17 +519,13 @@ int coro_resume_at(const char *file, int line, coro_t *h)
     coro__thread *t = &coro__t;
     coro_t *self = t->current; /* NULL before the thread's first call */
     coro_t *co = coro__deref(h);
-    if (__builtin_expect(!self || !co ||
+    if (__builtin_expect(!self || !co || CORO_TRACE_ON() ||
                              (co->state != CORO_CREATED &&
                               (co->state != CORO_SUSPENDED || co->block != CORO__BLOCK_NONE)),
                          0))
         return resume_checked(file, line, h);
     co->resumer = self;
     co->scheduled = false;
-    if (CORO_TRACE_ON()) {
-        resume_traced(t, self, co, file, line);
-        return 0;
-    }
     coro__move_from(self, CORO_RUNNING, CORO_SUSPENDED, CORO__BLOCK_RESUMING);
     transfer(t, self, co, NULL, 0, NULL, NULL, 0);
     return 0;
@@ -619,7 +606,8 @@ static inline void requeue(coro__thread *t, coro_t *self, const char *file, int 
 }
 
 /* A yield while something records: its suspend event, the long way. */
-static inline void yield_traced(coro__thread *t, coro_t *self, const char *file, int line)
+static __attribute__((noinline)) void yield_traced(coro__thread *t, coro_t *self, const char *file,
+                                                   int line)
 {
     if (!self->scheduled) { /* straight back: the suspend and the resume in one */
         trace_yield(self, "return", file, line);
@@ -633,19 +621,6 @@ static inline void yield_traced(coro__thread *t, coro_t *self, const char *file,
     leave_traced(t, self);
 }
 
-/* A yield to someone, recorded or to a scheduler: all but the usual case. */
-static __attribute__((noinline)) void yield_away(coro__thread *t, coro_t *self, const char *file,
-                                                 int line)
-{
-    if (CORO_TRACE_ON()) {
-        yield_traced(t, self, file, line);
-        return;
-    }
-    coro__move_from(self, CORO_RUNNING, CORO_SUSPENDED, CORO__BLOCK_NONE);
-    if (self->scheduled) requeue(t, self, file, line);
-    leave_scheduled(t, self);
-}
-
 /* Every case of coro_yield. */
 static __attribute__((noinline)) void yield_checked(const char *file, int line)
 {
@@ -656,7 +631,13 @@ static __attribute__((noinline)) void yield_checked(const char *file, int line)
         for (size_t n = t->rq_len; n && t->rq_head; n--) coro__run_ready(coro__rq_pop(t));
         return;
     }
-    yield_away(t, self, file, line);
+    if (CORO_TRACE_ON()) {
+        yield_traced(t, self, file, line);
+        return;
+    }
+    coro__move_from(self, CORO_RUNNING, CORO_SUSPENDED, CORO__BLOCK_NONE);
+    if (self->scheduled) requeue(t, self, file, line);
+    leave_scheduled(t, self);
 }
 
 /* The usual case on its own (see coro_resume_at): back to the resumer,
@@ -665,12 +646,9 @@ void coro_yield_at(const char *file, int line)
 {
     coro__thread *t = &coro__t;
     coro_t *self = t->current;
-    if (__builtin_expect(!self || self->is_main || !self->resumer, 0)) {
+    if (__builtin_expect(
+            !self || self->is_main || !self->resumer || self->scheduled || CORO_TRACE_ON(), 0)) {
         yield_checked(file, line);
-        return;
-    }
-    if (__builtin_expect(self->scheduled || CORO_TRACE_ON(), 0)) {
-        yield_away(t, self, file, line);
         return;
     }
     coro__move_from(self, CORO_RUNNING, CORO_SUSPENDED, CORO__BLOCK_NONE);
