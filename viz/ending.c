@@ -1,7 +1,8 @@
 /*
  * ending.c - every view says so when a run did not end cleanly: a trace
- * without its end record was cut by a kill, a crash or a full disk, and a
- * binary trace that had no room for some events says how many. The events
+ * without its end record was cut by a kill, a crash or a full disk (or is
+ * still being recorded: a binary trace whose recorder holds its lock), and
+ * a binary trace that had no room for some events says how many. The events
  * that are there are still shown.
  */
 #include "viz.h"
@@ -15,6 +16,15 @@ void vz_report_ending(const vz_trace *t, FILE *f)
                 t->path, (unsigned long long)t->unrecorded);
     if (t->ended) return;
     unsigned long long last = t->n ? (unsigned long long)t->ev[t->n - 1].seq : 0;
+    if (t->recording) {
+        if (t->recording > 0)
+            fprintf(f, "coroscope: %s: pid %lld is still recording this run: ", t->path,
+                    (long long)t->recording);
+        else
+            fprintf(f, "coroscope: %s: a process is still recording this run: ", t->path);
+        fprintf(f, "the views show it up to event %llu\n", last);
+        return;
+    }
     fprintf(f, "coroscope: %s: the run did not end cleanly: last event %llu", t->path, last);
     const coro_trace_ev *e = t->n ? &t->ev[t->n - 1] : NULL;
     if (e && e->kind == CORO_EV_CRASH)

@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -447,8 +448,10 @@ static int read_events(const bin_in *in, vz_trace *t)
     return rc;
 }
 
-/* The whole file, mapped: NULL after saying why not. */
-static void *map_file(const char *path, size_t *size)
+/* The whole file, mapped: NULL after saying why not. *live: a process
+ * still records into it (it holds the recorder's lock, tracer/src/bin_file.c;
+ * the kernel lets go of it when that process ends, however it ends). */
+static void *map_file(const char *path, size_t *size, bool *live)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
@@ -463,7 +466,8 @@ static void *map_file(const char *path, size_t *size)
     }
     /* MAP_POPULATE: one call maps every page, rather than a fault per few. */
     void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-    close(fd);
+    *live = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    close(fd); /* (and with it the lock, if this took it) */
     if (m == MAP_FAILED) {
         fprintf(stderr, "coroscope: cannot map %s: %s\n", path, strerror(errno));
         return NULL;
@@ -478,10 +482,12 @@ int vz_read_bin(const char *path, vz_trace *t, bool progress)
     memset(t, 0, sizeof *t);
     t->path = path;
     size_t size = 0;
-    void *m = map_file(path, &size);
+    bool live = false;
+    void *m = map_file(path, &size, &live);
     if (!m) return VZ_BADINPUT;
     bin_in in = {.path = path, .base = m, .size = size, .h = m, .empty = vz_intern("")};
     int rc = read_header(&in, t);
+    if (!rc && live && !t->ended) t->recording = in.h->pid > 0 ? in.h->pid : -1;
     if (!rc) rc = read_strings(&in);
     if (!rc) rc = read_events(&in, t);
     free(in.str);

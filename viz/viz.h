@@ -42,6 +42,8 @@ typedef struct vz_trace {
     uint64_t overwritten; /* binary flight recorder: events the ring overwrote */
     uint64_t unrecorded;  /* binary: events that found no room in the file (a full disk); they
                              never got a sequence number, so they are not among the gaps */
+    int64_t recording;    /* binary, no end record yet: the pid of the process that still
+                             records into the file (-1 if its header names none), else 0 */
 } vz_trace;
 
 /* Read a trace; on bad input print "file:line: what" and return VZ_BADINPUT. */

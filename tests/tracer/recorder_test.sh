@@ -52,6 +52,14 @@ sigint)
     for f in run.jsonl run.ctr; do
         start_server CORO_TRACE=$f
         "$B/examples/echo-client" --port "$port" -c 4 -n 20 >client.out || fail "client"
+        if [ $f = run.ctr ]; then
+            # read while the server records: said to be live, not cut short
+            "$CS" stats $f >live.out 2>live.err || fail "stats of a live trace: $(cat live.err)"
+            grep -q "^coroscope: run.ctr: pid $server is still recording this run: the views show it up to event [1-9]" live.err ||
+                fail "a live trace not said to be live: $(cat live.err)"
+            ! grep -q "did not end cleanly" live.err || fail "a live trace said to be cut: $(cat live.err)"
+            grep -q "^echo#4 " live.out || fail "a live trace's events not shown: $(cat live.out)"
+        fi
         kill -INT $server
         wait $server
         st=$?
