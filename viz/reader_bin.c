@@ -448,10 +448,8 @@ static int read_events(const bin_in *in, vz_trace *t)
     return rc;
 }
 
-/* The whole file, mapped: NULL after saying why not. *live: a process
- * still records into it (it holds the recorder's lock, tracer/src/bin_file.c;
- * the kernel lets go of it when that process ends, however it ends). */
-static void *map_file(const char *path, size_t *size, bool *live)
+/* The whole file, mapped, and *fd open on it: NULL after saying why not. */
+static void *map_file(const char *path, size_t *size, int *fd_out)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
@@ -466,12 +464,13 @@ static void *map_file(const char *path, size_t *size, bool *live)
     }
     /* MAP_POPULATE: one call maps every page, rather than a fault per few. */
     void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-    *live = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
-    close(fd); /* (and with it the lock, if this took it) */
     if (m == MAP_FAILED) {
-        fprintf(stderr, "coroscope: cannot map %s: %s\n", path, strerror(errno));
+        int e = errno;
+        close(fd);
+        fprintf(stderr, "coroscope: cannot map %s: %s\n", path, strerror(e));
         return NULL;
     }
+    *fd_out = fd;
     *size = (size_t)st.st_size;
     return m;
 }
@@ -482,12 +481,18 @@ int vz_read_bin(const char *path, vz_trace *t, bool progress)
     memset(t, 0, sizeof *t);
     t->path = path;
     size_t size = 0;
-    bool live = false;
-    void *m = map_file(path, &size, &live);
+    int fd = -1;
+    void *m = map_file(path, &size, &fd);
     if (!m) return VZ_BADINPUT;
     bin_in in = {.path = path, .base = m, .size = size, .h = m, .empty = vz_intern("")};
     int rc = read_header(&in, t);
-    if (!rc && live && !t->ended) t->recording = in.h->pid > 0 ? in.h->pid : -1;
+    /* No end record: does a process still record into it? It holds the
+     * recorder's lock (tracer/src/bin_file.c), which the kernel lets go of
+     * when that process ends, however it ends. (Tested only here: a
+     * recorder starting while this holds the lock would find it busy.) */
+    if (!rc && !t->ended && flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK)
+        t->recording = in.h->pid > 0 ? in.h->pid : -1;
+    close(fd); /* (and the lock, if this took it) */
     if (!rc) rc = read_strings(&in);
     if (!rc) rc = read_events(&in, t);
     free(in.str);
