@@ -123,10 +123,10 @@ http) # a small but real HTTP/1.1 server: bodies, versions, keep-alive, deadline
     [ "$out" = 405 ] || fail "curl POST (Expect: 100-continue): '$out'"
     [ "$(curl -s "http://127.0.0.1:$port/")" = "Hello, world" ] || fail "curl GET"
   fi
-  kill $srv_rules $srv_short 2>/dev/null
+  stop_server TERM $srv_short "$build" 2>/dev/null
   # The backend asked for is the one that served (an io_uring run that fell
   # back to epoll would pass every check above): io_uring submits its calls.
-  wait $srv_rules 2>/dev/null # SIGTERM: the trace is flushed and ended first
+  stop_server TERM $srv_rules "$build" 2>/dev/null # the trace is flushed and ended first
   submits=$(grep -c '"kind":"submit"' "$work/http.jsonl")
   if [ "${CORO_IO_BACKEND:-}" = io_uring ]; then
     [ "$submits" -gt 0 ] || fail "CORO_IO_BACKEND=io_uring, but no call was submitted to io_uring"

@@ -41,3 +41,31 @@ start_server() {
   echo "server did not print its port in 30 s: $(cat "$log")" >&2
   return 1
 }
+
+# stop_server SIG PID BUILD_DIR: send SIG to a server started here, wait for
+# it to end and return its exit status.
+#
+# Under ThreadSanitizer (a build configured with CORO_TSAN) a signal that
+# arrives while a coroutine runs may never be handled: TSan runs handlers of
+# asynchronous signals only at its next intercepted call, and keeps them
+# pending per fiber, so one queued on a coroutine's fiber waits until that
+# coroutine runs again, which an idle server's never may (the server sits in
+# epoll_wait on its main fiber, with the signal still queued). There the
+# signal is sent again each second until the server ends: a second one finds
+# it blocked in epoll_wait, where TSan runs the handler at once. Other
+# builds get one signal, so a server that ignores it fails the test.
+stop_server() {
+  local sig=$1 pid=$2 build=$3 i st
+  kill -"$sig" "$pid" 2>/dev/null
+  if grep -qs '^CORO_TSAN:BOOL=ON$' "$build/CMakeCache.txt"; then
+    for i in $(seq 60); do
+      for _ in $(seq 20); do # up to a second for it to end (a zombie has ended)
+        st=$(sed -n 's/.*) \(.\).*/\1/p' "/proc/$pid/stat" 2>/dev/null)
+        [ -z "$st" ] || [ "$st" = Z ] && break 2
+        sleep 0.05
+      done
+      kill -"$sig" "$pid" 2>/dev/null
+    done
+  fi
+  wait "$pid"
+}

@@ -6,6 +6,7 @@ case_=$1
 B=$2
 W=$3
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
+. "$SRC/tests/lib/server.sh" # stop_server (start_server is this file's own, below)
 CS=$B/viz/coroscope
 rm -rf "$W" && mkdir -p "$W" && cd "$W" || exit 1
 server=
@@ -60,8 +61,7 @@ sigint)
             ! grep -q "did not end cleanly" live.err || fail "a live trace said to be cut: $(cat live.err)"
             grep -q "^echo#4 " live.out || fail "a live trace's events not shown: $(cat live.out)"
         fi
-        kill -INT $server
-        wait $server
+        stop_server INT $server "$B"
         st=$?
         server=
         [ $st = 130 ] || fail "the server exited $st, not 130 (killed by SIGINT; $f)"
@@ -82,8 +82,7 @@ live_log)
     done
     grep -q "finish   echo#2" log.txt || fail "the log does not show echo#2 finishing while the server runs"
     n=$(grep -c "resume" log.txt)
-    kill -TERM $server
-    wait $server
+    stop_server TERM $server "$B"
     st=$?
     server=
     [ $st = 143 ] || fail "the server exited $st, not 143 (killed by SIGTERM)"

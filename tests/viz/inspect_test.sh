@@ -89,7 +89,7 @@ echo) # the echo server, two clients connected and idle
   done
   [ "$(grep -cE ' echo#[0-9]+ ' "$work/ps")" -eq 1 ] || fail "a closed connection's row stays: $(cat "$work/ps")"
   exec 8>&-
-  kill -TERM "$srv"
+  stop_server TERM "$srv" "$build"
   gone "$srv"
   "$cs" ps "$srv" > "$work/out" 2>&1; rc=$?
   [ $rc -eq 2 ] || fail "ps of an ended server: exit $rc, want 2"
@@ -120,14 +120,14 @@ EOF
     grep -qE "^[├└]─ $n #[0-9]+ " "$work/tree" || fail "$n is not under main: $(cat "$work/tree")"
   done
   # A table too small: the rest are counted, not shown.
-  kill -TERM "$srv"; gone "$srv"
+  stop_server TERM "$srv" "$build"; gone "$srv"
   start_server "$work/child.log" "$ready" env CORO_INSPECT=1 CORO_INSPECT_SLOTS=3 "$child" scene ||
     fail "child did not start"
   ps_until "$srv" 'more not shown' 1
   [ "$(grep -cE '^ +[0-9]+ ' "$work/ps")" -eq 3 ] || fail "want 3 rows: $(cat "$work/ps")"
   grep -qx 'and 4 more not shown: the table.s 3 rows are full (CORO_INSPECT_SLOTS=N makes more)' \
     "$work/ps" || fail "the coroutines left out are not counted: $(cat "$work/ps")"
-  kill -TERM "$srv"; gone "$srv"
+  stop_server TERM "$srv" "$build"; gone "$srv"
   echo "every state, the await and the channel shown" ;;
 threads) # 4 workers moving 8 coroutines while ps reads (TSan in the tsan preset)
   rm -f "$work/stop"
@@ -171,7 +171,7 @@ fork) # a forked child neither publishes nor touches its parent's table, even as
   done
   "$cs" ps "$srv" > "$work/ps" || fail "the parent's table went with its child"
   row ' created .* lazy +not started ' > /dev/null
-  kill -TERM "$srv"; gone "$srv"
+  stop_server TERM "$srv" "$build"; gone "$srv"
   echo "a forked child leaves its parent's table alone" ;;
 stale) # killed with SIGKILL: the table stays and ps says it is left over
   start_server "$work/child.log" "$ready" env CORO_INSPECT=1 "$child" scene || fail "child did not start"
