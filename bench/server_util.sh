@@ -19,3 +19,10 @@ start_server() {
   cat "$log" >&2
   return 1
 }
+
+# CORO_BENCH_QUICK=1 (bench/bench_util.h): a short run that prints the same
+# lines (docs.performance runs every benchmark command so).
+bench_quick() { [ "${CORO_BENCH_QUICK:-0}" != 0 ]; }
+
+# The median of the numbers on standard input, one a line (an odd count).
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }

@@ -22,7 +22,7 @@ pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$dir"' EXIT
 . "$(dirname "$0")/../server_util.sh"
 n1=500 n2=2500
-[ "${CORO_BENCH_QUICK:-0}" = 0 ] || n1=50 n2=250
+if bench_quick; then n1=50 n2=250; fi
 
 count() { # name n cmd... -> Ir of the whole server run
   local name=$1 n=$2; shift 2

@@ -14,7 +14,7 @@ dir=$(mktemp -d)
 . "$(dirname "$0")/../server_util.sh"
 cases=("1 20000 64" "100 500 64" "1 5000 16384" "100 100 16384")
 runs=3
-if [ "${CORO_BENCH_QUICK:-0}" != 0 ]; then
+if bench_quick; then
   runs=1
   cases=("1 2000 64" "100 50 64" "1 500 16384" "100 10 16384")
 fi
@@ -24,7 +24,7 @@ run_client() { # port conns msgs size -> req/s (median of $runs)
   for _ in $(seq $runs); do
     vals+=("$(taskset -c 0 "$client" --port "$1" -c "$2" -n "$3" -s "$4" | sed -n 's/^throughput \([0-9]*\) req.*/\1/p')")
   done
-  printf '%s\n' "${vals[@]}" | sort -n | sed -n "$((runs / 2 + 1))p"
+  printf '%s\n' "${vals[@]}" | median
 }
 
 pids=()

@@ -22,13 +22,13 @@ start_server epoll "$dir" "$build/bench/echo/epoll_echo" 0; p_epoll=$port
 start_server libuv "$dir" "$build/bench/echo/uv_echo" 0; p_uv=$port
 
 runs=3 total=20000
-[ "${CORO_BENCH_QUICK:-0}" = 0 ] || runs=1 total=2000
+if bench_quick; then runs=1 total=2000; fi
 rps() { # port conns -> median req/s of $runs runs of ~$total messages in all
   local msgs=$((total / $2 + 1)) v=() _
   for _ in $(seq $runs); do
     v+=("$(taskset -c 0 "$client" --port "$1" -c "$2" -n "$msgs" -s 64 | sed -n 's/^throughput \([0-9]*\) req.*/\1/p')")
   done
-  printf '%s\n' "${v[@]}" | sort -n | sed -n "$((runs / 2 + 1))p"
+  printf '%s\n' "${v[@]}" | median
 }
 
 printf 'conns\tcoroscope\tepoll\tlibuv\n' > "$out.tsv"

@@ -52,11 +52,11 @@ done
 curl -s "http://127.0.0.1:$p_nginx/" | grep -q "Hello, world" || { echo "nginx did not answer as configured" >&2; exit 1; }
 
 runs=3 secs=3
-[ "${CORO_BENCH_QUICK:-0}" = 0 ] || runs=1 secs=1
+if bench_quick; then runs=1 secs=1; fi
 rps() { # url -> median requests/s
   for _ in $(seq $runs); do
     taskset -c 0 wrk -t1 -c50 -d${secs}s "$1" | sed -n 's/^Requests\/sec: *\([0-9.]*\)/\1/p'
-  done | sort -n | sed -n "$((runs / 2 + 1))p"
+  done | median
 }
 ours=$(rps "http://127.0.0.1:$p_ours/")
 uring=$(rps "http://127.0.0.1:$p_uring/")

@@ -20,9 +20,8 @@ start_server ring "$dir" env CORO_TRACE="$dir/ring.ctr:ring=64M" "$server" --por
 start_server file "$dir" env CORO_TRACE="$dir/file.ctr" "$server" --port 0; p_file=$port
 
 rounds=5 msgs=500
-[ "${CORO_BENCH_QUICK:-0}" = 0 ] || rounds=3 msgs=100
+if bench_quick; then rounds=3 msgs=100; fi
 rps() { taskset -c 0 "$client" --port "$1" -c 100 -n $msgs -s 64 | sed -n 's/^throughput \([0-9]*\) req.*/\1/p'; }
-median() { sort -n | sed -n "$((rounds / 2 + 1))p"; }
 off=() ring=() file=()
 for _ in $(seq $rounds); do
   off+=("$(rps $p_off)"); ring+=("$(rps $p_ring)"); file+=("$(rps $p_file)")
