@@ -42,6 +42,14 @@ start_server() {
   return 1
 }
 
+# has_ended PID: the process is gone, or a zombie (it has ended; its parent
+# has not waited for it yet).
+has_ended() {
+  local st
+  st=$(sed -n 's/.*) \(.\).*/\1/p' "/proc/$1/stat" 2>/dev/null)
+  [ -z "$st" ] || [ "$st" = Z ]
+}
+
 # stop_server SIG PID BUILD_DIR: send SIG to a server started here, wait for
 # it to end and return its exit status.
 #
@@ -55,13 +63,12 @@ start_server() {
 # it blocked in epoll_wait, where TSan runs the handler at once. Other
 # builds get one signal, so a server that ignores it fails the test.
 stop_server() {
-  local sig=$1 pid=$2 build=$3 i st
+  local sig=$1 pid=$2 build=$3 i
   kill -"$sig" "$pid" 2>/dev/null
   if grep -qs '^CORO_TSAN:BOOL=ON$' "$build/CMakeCache.txt"; then
     for i in $(seq 60); do
-      for _ in $(seq 20); do # up to a second for it to end (a zombie has ended)
-        st=$(sed -n 's/.*) \(.\).*/\1/p' "/proc/$pid/stat" 2>/dev/null)
-        [ -z "$st" ] || [ "$st" = Z ] && break 2
+      for _ in $(seq 20); do # up to a second for it to end
+        has_ended "$pid" && break 2
         sleep 0.05
       done
       kill -"$sig" "$pid" 2>/dev/null

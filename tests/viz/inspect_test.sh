@@ -164,9 +164,8 @@ fork) # a forked child neither publishes nor touches its parent's table, even as
   [ $rc -eq 2 ] && grep -qx "coroscope ps: no coroutine table for pid $kid: was it started with CORO_INSPECT=1?" \
     "$work/out" || fail "the forked child: exit $rc: $(cat "$work/out")"
   kill -TERM "$kid"
-  for i in $(seq 400); do # dead (a zombie: its parent is in its loop) or gone
-    st=$(awk '{print $3}' "/proc/$kid/stat" 2>/dev/null)
-    [ -z "$st" ] || [ "$st" = Z ] && break
+  for i in $(seq 400); do # (a zombie: its parent is in its loop)
+    has_ended "$kid" && break
     sleep 0.05
   done
   "$cs" ps "$srv" > "$work/ps" || fail "the parent's table went with its child"
