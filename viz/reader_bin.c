@@ -272,24 +272,36 @@ static inline int convert_short(const bin_in *in, const coro_ctr_short *r, uint6
                 in->path, (unsigned long long)seq, r->kind);
         return VZ_BADINPUT;
     }
-    uint32_t hi = max32(max32(r->co_name, r->other_name), max32(max32(r->why, r->file), r->then));
+    uint32_t hi = max32(max32(r->why, r->file), r->then);
     const char *then;
     if (!(in->whole && hi <= in->nstr) &&
-        (strings_checked(
-             in, (const uint32_t *)((const char *)r + offsetof(coro_ctr_short, co_name)), 4, seq) ||
+        (strings_checked(in, (const uint32_t *)((const char *)r + offsetof(coro_ctr_short, why)), 2,
+                         seq) ||
          str_of(in, r->then, &then, seq)))
         return VZ_BADINPUT;
     const char **str = in->str;
-    coro_trace_ref other = {r->other, str[r->other_name]};
+    bool co_found = true, other_found = true;
+    const char *co_name = vz_bin_name(in->names, r->co, r->ts, &co_found);
+    const char *other_name =
+        r->other ? vz_bin_name(in->names, r->other, r->ts, &other_found) : NULL;
+    if (__builtin_expect(!co_found || !other_found, 0)) {
+        fprintf(stderr,
+                "%s: event %llu names coroutine %llu by id alone, and the file binds no "
+                "name to that id\n",
+                in->path, (unsigned long long)seq,
+                (unsigned long long)(co_found ? r->other : r->co));
+        return VZ_BADINPUT;
+    }
+    coro_trace_ref other = {r->other, other_name};
     ev->seq = seq;
     ev->ts = ns_of(in, r->ts);
     ev->thread = thread;
     ev->kind = (coro_ev_kind)r->kind;
     ev->has = CORO_EVH_DEPTH;
     ev->co.id = r->co;
-    ev->co.name = r->co_name ? str[r->co_name] : in->empty;
+    ev->co.name = co_name ? co_name : in->empty;
     ev->from = resume ? other : (coro_trace_ref){0, NULL};
-    ev->to = resume ? (coro_trace_ref){r->co, str[r->co_name]} : other;
+    ev->to = resume ? (coro_trace_ref){r->co, co_name} : other;
     ev->by = (coro_trace_ref){r->by, resume && r->by && r->by == r->other ? other.name : NULL};
     ev->cause = resume ? str[r->why] : NULL;
     ev->reason = resume ? NULL : str[r->why];
@@ -312,7 +324,7 @@ static inline void convert_then(const bin_in *in, const coro_ctr_short *r, coro_
     ev->has = CORO_EVH_DEPTH;
     ev->co.id = s->to.id;
     ev->co.name = s->to.name ? s->to.name : in->empty;
-    ev->from = (coro_trace_ref){s->co.id, in->str[r->co_name]};
+    ev->from = (coro_trace_ref){s->co.id, s->co.name != in->empty ? s->co.name : NULL};
     ev->to = s->to;
     ev->by = (coro_trace_ref){0, NULL};
     ev->cause = in->str[r->then];
@@ -494,7 +506,9 @@ int vz_read_bin(const char *path, vz_trace *t, bool progress)
         t->recording = in.h->pid > 0 ? in.h->pid : -1;
     close(fd); /* (and the lock, if this took it) */
     if (!rc) rc = read_strings(&in);
+    if (!rc) rc = vz_bin_read_names(&in);
     if (!rc) rc = read_events(&in, t);
+    vz_bin_free_names(&in);
     free(in.str);
     munmap(m, size);
     if (rc) vz_free(t);

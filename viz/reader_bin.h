@@ -12,6 +12,28 @@
 
 #include "coro/trace_bin.h"
 
+/* The names of the coroutines that short records name by id alone
+ * (coro_ctr_binding), read by bin_names.c: each id's bindings, by ts. */
+typedef struct bin_binding {
+    uint64_t id, ts;
+    const char *name;
+} bin_binding;
+
+typedef struct bin_names {
+    bin_binding *b; /* by id, then ts */
+    size_t n;
+    struct {
+        uint64_t id;
+        size_t first, n;
+    } * idx; /* id -> its bindings, open addressing */
+    size_t idx_cap;
+    /* The name last found for an id, and the ts it holds for: [from, to). */
+    struct {
+        uint64_t id, from, to;
+        const char *name;
+    } cache[1024];
+} bin_names;
+
 typedef struct bin_in {
     const char *path;
     const char *base;
@@ -26,6 +48,7 @@ typedef struct bin_in {
     bool tsc;
     uint64_t tsc_a, ns_a;
     double rate; /* ns per tick */
+    bin_names *names;
 } bin_in;
 
 /* CORO_CTR_ORDER_SEQ: full records that follow each other in the file and
@@ -65,6 +88,22 @@ int vz_bin_sorted(const bin_in *in, const coro_ctr_record ***out, size_t *n);
  * checks that they hold no more). Returns 0 or
  * VZ_BADINPUT (a damaged record, a thread's event in two chunks). */
 int vz_bin_time_spans(const bin_in *in, bin_tspan **out, size_t *nspans, size_t *events);
+
+/* bin_names.c: the file's names chunks into in->names. Returns 0 or
+ * VZ_BADINPUT (a damaged binding, a name the file does not hold). */
+int vz_bin_read_names(bin_in *in);
+void vz_bin_free_names(bin_in *in);
+/* The name coroutine id had at ts (raw, as recorded): its binding with the
+ * largest ts not after it, or else its first; *found is false when the
+ * file binds no name to id. */
+const char *vz_bin_name_slow(bin_names *nm, uint64_t id, uint64_t ts, bool *found);
+
+static inline const char *vz_bin_name(bin_names *nm, uint64_t id, uint64_t ts, bool *found)
+{
+    __typeof__(nm->cache[0]) *c = &nm->cache[id & 1023];
+    if (__builtin_expect(c->id == id && ts >= c->from && ts < c->to, 1)) return c->name;
+    return vz_bin_name_slow(nm, id, ts, found);
+}
 
 /* The slots of a record that begins at `at`, 0 if it is damaged (not a
  * known size, or past `end`). */

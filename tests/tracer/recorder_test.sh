@@ -233,6 +233,39 @@ ring)
     "$CS" log r.ctr >log.txt 2>log.err || fail "log: $(cat log.err)"
     grep -q "lost\|gap\|missing" log.txt log.err || fail "the log does not show the overwritten span"
     ;;
+names)
+    # Short records name coroutines by id alone (their names are bound
+    # beside the events, docs/trace-format.md): each reads back with the
+    # name it had when it was recorded, before and after a rename, also
+    # from a ring that overwrote the events that named it.
+    names_of() { # FILE -> "before after": the generator's names around the rename
+        awk 'BEGIN { after = 0 } /"kind":"rename"/ { after = 1; next }
+             /"kind":"(resume|suspend)"/ {
+                 line = $0
+                 while (match(line, /"(co|from|to|by)_name":"[^"]*"/)) {
+                     v = substr(line, RSTART, RLENGTH); sub(/.*:"/, "", v); sub(/"$/, "", v)
+                     if (v != "main") seen[after] = seen[after] (index(seen[after], v ";") ? "" : v ";")
+                     line = substr(line, RSTART + RLENGTH)
+                 }
+                 if ($0 ~ /"kind":"suspend"/) yields[after]++
+             }
+             END { printf "%s%d %s%d\n", seen[0], yields[0], seen[1], yields[1] }' "$1"
+    }
+    CORO_TRACE=n.ctr "$T/rename_child" 2000 || fail "rename_child"
+    "$CS" convert n.ctr n.jsonl 2>err.txt || fail "convert: $(cat err.txt)"
+    got=$(names_of n.jsonl)
+    [ "$got" = "gen;1000 renamed;1000" ] || fail "names around the rename: $got (want gen;1000 renamed;1000)"
+    "$CS" check n.ctr >/dev/null 2>check.err || fail "check: $(cat check.err)"
+    CORO_TRACE=r.ctr:ring=256K "$T/rename_child" 100000 || fail "rename_child in a ring"
+    "$CS" convert r.ctr r.jsonl 2>err.txt || fail "convert the ring: $(cat err.txt)"
+    ! grep -q '"kind":"create".*"co_name":"gen"' r.jsonl || fail "the ring kept the generator's create"
+    ! grep -q '"kind":"rename"' r.jsonl || fail "the ring kept the rename"
+    got=$(names_of r.jsonl)
+    case $got in # (no rename kept: every event counts as before it)
+    "renamed;"*" 0") kept=${got#renamed;} && [ "${kept% 0}" -gt 1000 ] || fail "too few yields kept: $got" ;;
+    *) fail "names in the ring: $got (want only renamed)" ;;
+    esac
+    ;;
 sigkill)
     # kill -9 under load: everything the server recorded is read back.
     start_server CORO_TRACE=k.ctr

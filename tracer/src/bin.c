@@ -34,6 +34,7 @@
 #include "bin_int.h"
 
 #define CACHE 256
+#define BOUND 1024
 
 /* Two addresses per name: an object's name may be read from two copies
  * (a socket's, and a wait's reference to it), which would otherwise evict
@@ -76,6 +77,7 @@ typedef struct bin_thread {
     uint64_t short_cap; /* slots a short record may use: 0 when numbered (full records only) */
     uint64_t epoch;     /* the rename epoch the names below are good for */
     uint32_t no;
+    uint64_t bound[BOUND]; /* coroutine ids whose names this trace has bound */
     name_slot names[CACHE];
     ptr_slot ptrs[CACHE];
     hash_slot details[CACHE];
@@ -90,7 +92,10 @@ uint64_t coro__bin_generation(void)
     return atomic_fetch_add(&generation, 1) + 1;
 }
 static _Atomic uint32_t thread_count;
-static _Thread_local bin_thread *me __attribute__((tls_model("initial-exec")));
+/* A thread that has not recorded points at no_thread, whose state belongs
+ * to no recorder and has no room: the fast path need not test for NULL. */
+static bin_thread no_thread = {.count = CORO_CTR_SLOTS_PER_CHUNK};
+static _Thread_local bin_thread *me __attribute__((tls_model("initial-exec"))) = &no_thread;
 /* Set while a signal handler records: the slow paths must not wait for a
  * lock the interrupted code may hold. */
 static _Thread_local int in_handler __attribute__((tls_model("initial-exec")));
@@ -210,8 +215,8 @@ static void make_key(void)
 static bin_thread *thread_state(coro__bin *b)
 {
     bin_thread *t = me;
-    if (t && t->gen == b->gen) return t;
-    if (!t) {
+    if (t != &no_thread && t->gen == b->gen) return t;
+    if (t == &no_thread) {
         pthread_once(&key_once, make_key);
         if (!key_made) return NULL;
         t = calloc(1, sizeof *t);
@@ -237,20 +242,14 @@ static bool store_string(coro__bin *b, uint32_t sid, const char *s, size_t len, 
     size_t max = CORO_CTR_CHUNK - sizeof(coro_ctr_chunk) - sizeof(coro_ctr_string) - 8;
     if (len > max) len = max;
     size_t need = (sizeof(coro_ctr_string) + len + 1 + 7) & ~(size_t)7;
-    coro_ctr_chunk *c = b->strings;
-    if (!c || c->count + need > CORO_CTR_CHUNK - sizeof(coro_ctr_chunk)) {
-        pthread_mutex_unlock(&b->lock); /* new_slot takes it */
-        c = coro__bin_new_slot(b, CORO_CTR_STRINGS);
-        *held = coro__bin_lock(b);
-        if (!c || !*held) return false;
-        b->strings = c;
-    }
+    coro_ctr_chunk *c = coro__bin_room_in(b, &b->strings, CORO_CTR_STRINGS, need, held);
+    if (!c) return false;
     char *at = (char *)(c + 1) + c->count;
     coro_ctr_string e = {sid, (uint32_t)len};
     memcpy(at, &e, sizeof e);
     memcpy(at + sizeof e, s, len);
     at[sizeof e + len] = 0;
-    atomic_store_explicit(A(&c->count), c->count + need, memory_order_release);
+    coro__bin_appended(c, need);
     return true;
 }
 
@@ -387,7 +386,7 @@ static uint32_t op_detail(bin_thread *t, const coro_trace_ev *ev, uint32_t obj)
 static inline bin_thread *room(coro__bin *b, uint64_t slots)
 {
     bin_thread *t = me;
-    if (__builtin_expect(t && t->gen == b->gen && t->count + slots <= CORO_CTR_SLOTS_PER_CHUNK, 1))
+    if (__builtin_expect(t->gen == b->gen && t->count + slots <= CORO_CTR_SLOTS_PER_CHUNK, 1))
         return t;
     t = thread_state(b);
     if (t && take_chunk(t)) return t;
@@ -435,6 +434,11 @@ void coro__bin_record(coro__bin *b, coro_trace_ev *ev, bool keep_order)
     r->value = ev->value;
     r->aux = (ev->has & CORO_EVH_ADDR) ? ev->addr : (uint64_t)ev->timeout_ms;
     r->co_name = name(t, ev->co.id, ev->co.name);
+    /* a rename's new name, for the short records that follow (a binding
+     * that cannot be written leaves them the old name: the file is full,
+     * and events are being lost, which the reader reports) */
+    if (ev->kind == CORO_EV_RENAME && !b->numbered)
+        coro__bin_bind(b, ev->co.id, r->co_name, ev->ts);
     r->from_name = name(t, ev->from.id, ev->from.name);
     r->to_name = name(t, ev->to.id, ev->to.name);
     r->by_name = name(t, ev->by.id, ev->by.name);
@@ -455,35 +459,27 @@ void coro__bin_record(coro__bin *b, coro_trace_ev *ev, bool keep_order)
     commit(t, CORO_CTR_FULL);
 }
 
-/* An await depth (never negative) in 16 bits. */
-static inline int16_t clamp16(int v)
-{
-    return (int16_t)(v < INT16_MAX ? v : INT16_MAX);
-}
-
 /* The short record of a brief event, its strings' ids found; `then`
  * (suspend only, coro_trace_brief) and its depth. */
 static inline __attribute__((always_inline)) void
 write_short(uint64_t ts, bin_thread *t, const coro_trace_brief *e, const coro_trace_ref *other,
-            uint32_t co_name, uint32_t other_name, uint32_t why, uint32_t file, uint32_t then,
-            int then_depth)
+            uint32_t why, uint32_t file, uint32_t then, int then_depth)
 {
     coro_ctr_short *r = (coro_ctr_short *)t->at;
-    r->kind = (uint16_t)e->kind;
-    r->slots = CORO_CTR_SHORT;
-    r->flags = 0;
-    r->depth = clamp16(e->depth);
-    r->then_depth = clamp16(then_depth);
+    /* kind, slots and flags in one store */
+    uint32_t head = (uint32_t)e->kind | (uint32_t)CORO_CTR_SHORT << 16;
+    memcpy(r, &head, sizeof head);
+    r->depth = e->depth;
+    r->then_depth = then_depth;
     r->ts = ts;
     r->co = e->co.id;
     r->other = other->id;
     r->by = e->by;
-    r->co_name = co_name;
-    r->other_name = other_name;
     r->why = why;
     r->file = file;
     r->line = e->line;
     r->then = then;
+    r->reserved = 0;
     t->folds += then != 0;
     commit(t, CORO_CTR_SHORT);
 }
@@ -494,19 +490,37 @@ static inline const char *then_of(const coro_trace_brief *e)
     return e->kind == CORO_EV_SUSPEND ? e->then : NULL;
 }
 
+/* A brief event as the full records of its one or two events. */
+static void brief_as_full(coro__bin *b, const coro_trace_brief *e)
+{
+    coro_trace_ev ev;
+    coro__trace_expand(e, &ev);
+    coro__bin_record(b, &ev, false);
+    if (then_of(e)) {
+        coro__trace_expand_then(e, &ev);
+        coro__bin_record(b, &ev, false);
+    }
+}
+
+/* May a short record name coroutine r by id alone: has this trace bound
+ * its name? Binds it at ts if this thread has not seen it bound. */
+static bool bound(bin_thread *t, uint64_t ts, coro_trace_ref r)
+{
+    uint64_t *slot = &t->bound[r.id & (BOUND - 1)];
+    if (*slot == r.id) return true;
+    uint32_t sid = name(t, r.id, r.name);
+    if ((r.name && !sid) || !coro__bin_bind(t->b, r.id, sid, ts)) return false;
+    *slot = r.id;
+    return true;
+}
+
 /* A brief event whose strings are not all in the caches, or that needs a
  * chunk first, or is recorded in a numbered trace, or is of a kind a short
  * record does not hold (as full records). */
 static __attribute__((noinline)) void brief_slow(coro__bin *b, const coro_trace_brief *e)
 {
     if (b->numbered || (e->kind != CORO_EV_RESUME && e->kind != CORO_EV_SUSPEND)) {
-        coro_trace_ev ev;
-        coro__trace_expand(e, &ev);
-        coro__bin_record(b, &ev, false);
-        if (then_of(e)) {
-            coro__trace_expand_then(e, &ev);
-            coro__bin_record(b, &ev, false);
-        }
+        brief_as_full(b, e);
         return;
     }
     bin_thread *t = room(b, CORO_CTR_SHORT);
@@ -514,14 +528,16 @@ static __attribute__((noinline)) void brief_slow(coro__bin *b, const coro_trace_
     names_fresh(t);
     bool resume = e->kind == CORO_EV_RESUME;
     const coro_trace_ref *other = resume ? &e->from : &e->to;
-    uint32_t co_name = name(t, e->co.id, e->co.name);
-    uint32_t other_name = name(t, other->id, other->name);
+    uint64_t ts = stamp(b);
+    if (!bound(t, ts, e->co) || !bound(t, ts, *other)) { /* names kept in full records */
+        brief_as_full(b, e);
+        return;
+    }
     uint32_t why = literal(t, resume ? e->cause : e->reason);
     uint32_t file = literal(t, e->file);
     const char *then = then_of(e);
     uint32_t then_id = then ? literal(t, then) : 0;
-    write_short(stamp(b), t, e, other, co_name, other_name, why, file, then_id,
-                then ? e->then_depth : 0);
+    write_short(ts, t, e, other, why, file, then_id, then ? e->then_depth : 0);
 }
 
 /* The fast path of one kind of brief event (coro__bin_brief), false when a
@@ -531,13 +547,12 @@ static inline __attribute__((always_inline)) bool brief_fast(bin_thread *t,
 {
     const coro_trace_ref *other = resume ? &e->from : &e->to;
     const char *why = resume ? e->cause : e->reason;
-    const name_slot *n1 = &t->names[e->co.id & (CACHE - 1)];
-    const name_slot *n2 = &t->names[other->id & (CACHE - 1)];
     const ptr_slot *p1 = &t->ptrs[((uintptr_t)why >> 3) & (CACHE - 1)];
     const ptr_slot *p2 = &t->ptrs[((uintptr_t)e->file >> 3) & (CACHE - 1)];
-    /* (a NULL name, cause or reason is never cached: the slow path) */
-    if (n1->id != e->co.id || n1->ptr != e->co.name || n2->id != other->id ||
-        n2->ptr != other->name || p1->ptr != why || (e->file && p2->ptr != e->file))
+    /* (a NULL cause or reason is never cached: the slow path) */
+    if (t->bound[e->co.id & (BOUND - 1)] != e->co.id ||
+        t->bound[other->id & (BOUND - 1)] != other->id || p1->ptr != why ||
+        (e->file && p2->ptr != e->file))
         return false;
     uint32_t then = 0;
     if (!resume && e->then) {
@@ -547,7 +562,7 @@ static inline __attribute__((always_inline)) bool brief_fast(bin_thread *t,
     }
     /* (this path runs only where stamp() reads the TSC: short_cap is 0
      * otherwise; ticks() calls nothing) */
-    write_short(ticks(), t, e, other, n1->sid, n2->sid, p1->sid, e->file ? p2->sid : 0, then,
+    write_short(ticks(), t, e, other, p1->sid, e->file ? p2->sid : 0, then,
                 then ? e->then_depth : 0);
     return true;
 }
@@ -555,20 +570,18 @@ static inline __attribute__((always_inline)) bool brief_fast(bin_thread *t,
 /* A brief event (trace.h) in the short form, one slot, every field stored
  * once (a ring's chunk holds old records). Calls nothing when the thread
  * has room and its caches know the strings, so that it saves no registers. */
-void coro__bin_brief(coro__bin *b, const coro_trace_brief *e)
+void coro__bin_brief(const coro_trace_brief *e)
 {
     bin_thread *t = me;
-    if (__builtin_expect(!t || t->b != b || t->count >= t->short_cap ||
-                             t->epoch != atomic_load_explicit(&rename_epoch, memory_order_relaxed),
-                         0))
-        goto slow;
+    coro__bin *b = atomic_load_explicit(&coro__trace_bin, memory_order_acquire);
+    if (__builtin_expect(t->b != b || t->count >= t->short_cap, 0)) goto slow;
     if (e->kind == CORO_EV_RESUME) {
         if (__builtin_expect(brief_fast(t, e, true), 1)) return;
     } else if (e->kind == CORO_EV_SUSPEND) {
         if (__builtin_expect(brief_fast(t, e, false), 1)) return;
     }
 slow:
-    brief_slow(b, e);
+    if (b) brief_slow(b, e);
 }
 
 void coro__bin_record_in_handler(coro__bin *b, coro_trace_ev *ev)

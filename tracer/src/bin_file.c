@@ -95,6 +95,20 @@ coro_ctr_chunk *coro__bin_new_slot(coro__bin *b, uint32_t type)
     return c;
 }
 
+coro_ctr_chunk *coro__bin_room_in(coro__bin *b, coro_ctr_chunk **cur, uint32_t type, size_t need,
+                                  bool *held)
+{
+    *held = true;
+    coro_ctr_chunk *c = *cur;
+    if (c && c->count + need <= CORO_CTR_CHUNK - sizeof(coro_ctr_chunk)) return c;
+    pthread_mutex_unlock(&b->lock); /* new_slot takes it */
+    c = coro__bin_new_slot(b, type);
+    *held = coro__bin_lock(b);
+    if (!c || !*held) return NULL;
+    *cur = c;
+    return c;
+}
+
 /* "64M", "512K", "1G", "1048576" -> bytes; 0 if not understood. */
 static uint64_t parse_size(const char *s)
 {

@@ -34,6 +34,13 @@ struct coro__bin {
     uint64_t gen;     /* which recorder a thread's state belongs to */
     pthread_mutex_t lock;
     coro_ctr_chunk *strings; /* the string chunk being filled */
+    coro_ctr_chunk *names;   /* the names chunk being filled */
+    /* the latest binding of each coroutine id (bin_names.c) */
+    struct {
+        uint64_t id, ts;
+        uint32_t sid;
+    } * bound;
+    size_t bound_cap, bound_len;
     /* interned strings: content -> id */
     struct {
         uint64_t hash;
@@ -77,5 +84,22 @@ uint64_t coro__bin_generation(void);
 
 /* bin_file.c: a new chunk slot at the end of the file, or NULL (no room). */
 coro_ctr_chunk *coro__bin_new_slot(coro__bin *b, uint32_t type);
+
+/* bin_file.c: with b->lock held, the chunk of `type` that has room for
+ * `need` more bytes: *cur, or a new one it becomes. The lock is let go
+ * to take a new one; *held says whether it is held on return. NULL when
+ * there is no room (or the lock could not be taken back). The caller
+ * writes at its count and then commits (coro__bin_appended). */
+coro_ctr_chunk *coro__bin_room_in(coro__bin *b, coro_ctr_chunk **cur, uint32_t type, size_t need,
+                                  bool *held);
+
+static inline void coro__bin_appended(coro_ctr_chunk *c, size_t bytes)
+{
+    atomic_store_explicit(A(&c->count), c->count + bytes, memory_order_release);
+}
+
+/* bin_names.c: binds coroutine id's name (a string id) from ts on, unless
+ * that is already its latest binding. False when it cannot be recorded. */
+bool coro__bin_bind(coro__bin *b, uint64_t id, uint32_t sid, uint64_t ts);
 
 #endif

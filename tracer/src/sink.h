@@ -67,7 +67,9 @@ coro__bin *coro__bin_open(const char *path, uint64_t ring_bytes, const char *pro
                           bool numbered);
 /* Record ev; with keep_order, ev's own seq, ts and thread are kept (convert). */
 void coro__bin_record(coro__bin *b, coro_trace_ev *ev, bool keep_order);
-void coro__bin_brief(coro__bin *b, const coro_trace_brief *e);
+/* A brief event into the open recorder (trace.c's coro__trace_bin), if any. */
+void coro__bin_brief(const coro_trace_brief *e);
+extern coro__bin *_Atomic coro__trace_bin;
 /* CORO_TRACE_CLOCK=monotonic (env.c): binary traces stamp events with
  * CLOCK_MONOTONIC rather than the CPU's counter. */
 void coro__trace_bin_monotonic(void);

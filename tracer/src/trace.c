@@ -30,7 +30,7 @@ volatile int coro_trace_active;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static coro__sink *json_sink, *log_sink;
 /* The binary recorder (bin.c), read without the lock on every event. */
-static coro__bin *_Atomic bin;
+coro__bin *_Atomic coro__trace_bin;
 static char bin_path[4096];
 /* Non-zero while a text sink (JSON, log) is open: those take the lock. */
 static _Atomic int text_on;
@@ -132,7 +132,7 @@ static void emit_locked(coro_trace_ev *ev, bool stamped)
 
 void coro_trace_emit(coro_trace_ev *ev)
 {
-    coro__bin *b = atomic_load_explicit(&bin, memory_order_acquire);
+    coro__bin *b = atomic_load_explicit(&coro__trace_bin, memory_order_acquire);
     if (b) coro__bin_record(b, ev, false);
     if (atomic_load_explicit(&text_on, memory_order_relaxed)) {
         take();
@@ -184,17 +184,16 @@ static __attribute__((noinline)) void brief_as_events(const coro_trace_brief *e)
 
 void coro_trace_emit_brief(const coro_trace_brief *e)
 {
-    coro__bin *b = atomic_load_explicit(&bin, memory_order_acquire);
     if (__builtin_expect(atomic_load_explicit(&text_on, memory_order_relaxed), 0))
         brief_as_events(e);
-    else if (b)
-        coro__bin_brief(b, e);
+    else
+        coro__bin_brief(e); /* which finds the recorder, if any */
 }
 
 static void update_active(void)
 {
     atomic_store(&text_on, json_sink || log_sink);
-    __atomic_store_n(&coro_trace_active, json_sink || log_sink || atomic_load(&bin),
+    __atomic_store_n(&coro_trace_active, json_sink || log_sink || atomic_load(&coro__trace_bin),
                      __ATOMIC_RELAXED);
 }
 
@@ -256,7 +255,7 @@ static int open_bin(const char *spec)
     }
     end_bin(0);
     memcpy(bin_path, path, sizeof bin_path);
-    atomic_store_explicit(&bin, b, memory_order_release);
+    atomic_store_explicit(&coro__trace_bin, b, memory_order_release);
     update_active();
     give();
     return 0;
@@ -265,7 +264,7 @@ static int open_bin(const char *spec)
 /* With the lock held (or in a handler): end the binary trace. */
 static void end_bin(int signal)
 {
-    coro__bin *b = atomic_exchange(&bin, NULL);
+    coro__bin *b = atomic_exchange(&coro__trace_bin, NULL);
     if (b) {
         coro__bin_end(b, signal);
         coro__bin_retire(b);
@@ -401,7 +400,7 @@ void coro_trace_set_buffer_size(size_t bytes)
 uint64_t coro_trace_emitted(void)
 {
     take();
-    coro__bin *b = atomic_load(&bin);
+    coro__bin *b = atomic_load(&coro__trace_bin);
     uint64_t n = b ? coro__bin_events(b) : emitted;
     give();
     return n;
@@ -413,7 +412,7 @@ uint64_t coro_trace_dropped(void)
     uint64_t n = 0;
     if (json_sink) n = json_sink->dropped;
     if (log_sink && log_sink->dropped > n) n = log_sink->dropped;
-    coro__bin *b = atomic_load(&bin);
+    coro__bin *b = atomic_load(&coro__trace_bin);
     if (b && coro__bin_dropped(b) > n) n = coro__bin_dropped(b);
     give();
     return n;
@@ -442,7 +441,7 @@ void coro__signal_unlock(bool locked)
 
 void coro__trace_emit_in_handler(coro_trace_ev *ev)
 {
-    coro__bin *b = atomic_load(&bin);
+    coro__bin *b = atomic_load(&coro__trace_bin);
     if (b) coro__bin_record_in_handler(b, ev);
     emit_locked(ev, b && ev->seq);
     if (json_sink) coro__sink_flush(json_sink);
@@ -461,7 +460,7 @@ void coro__trace_end_in_handler(int signal)
 void coro__trace_forget_in_child(void)
 {
     json_sink = log_sink = NULL;
-    atomic_store(&bin, NULL); /* its pages are shared with the parent: leave them */
+    atomic_store(&coro__trace_bin, NULL); /* its pages are shared with the parent: leave them */
     update_active();
     pthread_mutex_init(&lock, NULL);
     holding = 0;

@@ -1,12 +1,13 @@
 /*
- * coro/trace_bin.h - the binary trace file (.ctr), version 2: its C form.
+ * coro/trace_bin.h - the binary trace file (.ctr), version 3: its C form.
  * docs/trace-format.md describes it in words; the viewer reads it with these
  * structs (viz/reader_bin.c), the recorder writes it (tracer/src/bin.c).
  *
  * A file is a 4 KiB header followed by chunks of CORO_CTR_CHUNK bytes.
  * Each chunk begins with a 64-byte chunk header and holds either event
- * records (one thread writes a chunk: no lock) or interned strings (names,
- * source files, details), which records refer to by id (0 = none). An event
+ * records (one thread writes a chunk: no lock), interned strings (names,
+ * source files, details), which records refer to by id (0 = none), or the
+ * names of the coroutines that short records name by id alone. An event
  * record is one 64-byte slot (the short form: a resume or a suspend between
  * two coroutines, the runtime's most frequent events) or three (the full
  * form). The header's counters and each chunk's `count` are updated in
@@ -31,7 +32,7 @@
 #include <stdint.h>
 
 #define CORO_CTR_MAGIC   "CORO-CTR"
-#define CORO_CTR_VERSION 2
+#define CORO_CTR_VERSION 3
 #define CORO_CTR_HEADER  4096u
 #define CORO_CTR_CHUNK   65536u
 #define CORO_CTR_ENDIAN  0x01020304u
@@ -45,7 +46,12 @@ enum coro_ctr_ts {
 
 enum coro_ctr_order { CORO_CTR_ORDER_TIME = 0, CORO_CTR_ORDER_SEQ = 1 };
 
-enum coro_ctr_chunk_type { CORO_CTR_FREE = 0, CORO_CTR_EVENTS = 1, CORO_CTR_STRINGS = 2 };
+enum coro_ctr_chunk_type {
+    CORO_CTR_FREE = 0,
+    CORO_CTR_EVENTS = 1,
+    CORO_CTR_STRINGS = 2,
+    CORO_CTR_NAMES = 3 /* coro_ctr_binding entries */
+};
 
 typedef struct coro_ctr_header {
     char magic[8];        /* "CORO-CTR" */
@@ -90,23 +96,39 @@ typedef struct coro_ctr_chunk {
 enum { CORO_CTR_SHORT = 1, CORO_CTR_FULL = 3 }; /* slots */
 
 /* The short form, one slot: a resume (co is also `to`, `other` is `from`)
- * or a suspend (`other` is `to`; no `from`). `by` is named only when it is
- * `other` in a resume; `why` is the resume's cause or the suspend's reason;
- * `has` is CORO_EVH_DEPTH. A suspend with `then` stands for two events: the
- * suspend, then `other`'s resume by co with the cause `then`, at depth
- * then_depth, with no `by` and no call site, at the same ts. */
+ * or a suspend (`other` is `to`; no `from`). It holds no names: co's and
+ * other's are their names bound at its ts (coro_ctr_binding). `by` is
+ * named only when it is `other` in a resume; `why` is the resume's cause or
+ * the suspend's reason; `has` is CORO_EVH_DEPTH. A suspend with `then`
+ * stands for two events: the suspend, then `other`'s resume by co with the
+ * cause `then`, at depth then_depth, with no `by` and no call site, at the
+ * same ts. */
 typedef struct coro_ctr_short {
     uint16_t kind; /* coro_ev_kind: CORO_EV_RESUME or CORO_EV_SUSPEND */
     uint8_t slots; /* CORO_CTR_SHORT */
     uint8_t flags; /* 0 */
-    int16_t depth, then_depth;
+    int32_t depth;
     uint64_t ts;
     uint64_t co, other, by;
-    uint32_t co_name, other_name;
     uint32_t why, file;
     int32_t line;
     uint32_t then; /* a string id, 0 = a single event */
+    int32_t then_depth;
+    uint32_t reserved;
 } coro_ctr_short;
+
+/* In a names chunk, after the chunk header (count: bytes committed): the
+ * name of coroutine `id` from `ts` on (the ts of the event it was bound
+ * at), until its next binding. A short record's party takes the binding
+ * with the largest ts not after the record's, or else its first binding
+ * (a thread may record an event a moment before another thread's
+ * binding of the same name is written). Kept outside the ring. */
+typedef struct coro_ctr_binding {
+    uint64_t id;
+    uint64_t ts;
+    uint32_t name; /* a string id, 0 = no name */
+    uint32_t reserved;
+} coro_ctr_binding;
 
 /* The full form, three slots: every field of an event. String fields are
  * ids of interned strings (0 = absent). */
@@ -145,5 +167,6 @@ _Static_assert(sizeof(coro_ctr_header) <= CORO_CTR_HEADER, "header fits its page
 _Static_assert(sizeof(coro_ctr_short) == CORO_CTR_SHORT * CORO_CTR_SLOT, "short record layout");
 _Static_assert(sizeof(coro_ctr_record) == CORO_CTR_FULL * CORO_CTR_SLOT, "full record layout");
 _Static_assert(sizeof(coro_ctr_chunk) == CORO_CTR_SLOT, "chunk header layout");
+_Static_assert(sizeof(coro_ctr_binding) == 24, "binding layout");
 
 #endif /* CORO_TRACE_BIN_H */
