@@ -14,6 +14,9 @@
  *  - names are cached by (object id, address), emptied at any rename (a
  *    process-wide rename epoch), since a rename rewrites the name in place;
  *  - details are hashed by content.
+ * A short record names no one: its coroutines' names are bound to their ids
+ * once per trace and at each rename (bin_names.c), and the fast path checks
+ * only that this thread has seen each id bound.
  * A miss interns the string once for the whole process (under a mutex) and
  * appends it to a string chunk. Chunks are handed out with an atomic
  * counter; the file (bin_file.c) grows under the same mutex.
