@@ -8,7 +8,7 @@
  *                               bench/ir.sh 100000 200000 bench_trace emit {} x.ctr)
  *   bench_trace roundtrip N [PATH]  N resume+yield round trips, recorded when PATH is given
  *
- * The event is a resume as the runtime records it (coro_trace_emit_brief):
+ * The event is a resume as the runtime records it (coro_trace_emit_resume):
  * two parties with names, who did it, a cause, a source location, a depth. The same loop shape for
  * every row; the medians of 7 runs, interleaved.
  */
@@ -28,7 +28,7 @@
 #include "coro/coro.h"
 #include "coro/trace.h"
 
-/* Recorded as the runtime records it: through coro_trace_emit_brief. */
+/* Recorded as the runtime records it: through coro_trace_emit_resume. */
 static coro_trace_brief make_event(void)
 {
     coro_trace_brief e = {.kind = CORO_EV_RESUME,
@@ -48,7 +48,7 @@ __attribute__((noinline)) static void emit_loop(long n)
     coro_trace_brief e = make_event();
     for (long i = 0; i < n; i++) {
         e.line = (int)i;
-        if (CORO_TRACE_ON()) coro_trace_emit_brief(&e);
+        if (CORO_TRACE_ON()) coro_trace_emit_resume(&e);
     }
 }
 

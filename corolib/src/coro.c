@@ -148,7 +148,7 @@ static __attribute__((noinline)) void trace_resume(coro_t *from, coro_t *to, con
                               .cause = cause,
                               .file = file,
                               .line = line};
-        coro_trace_emit_brief(&e);
+        coro_trace_emit_resume(&e);
         return;
     }
     coro_trace_ev ev = {.kind = CORO_EV_RESUME, .cause = cause, .file = file, .line = line};
@@ -589,7 +589,7 @@ static __attribute__((noinline)) void trace_yield(coro_t *self, const char *then
                           .line = line,
                           .then = then,
                           .then_depth = then ? self->resumer->depth : 0};
-    coro_trace_emit_brief(&e);
+    coro_trace_emit_suspend(&e);
 }
 
 /* A scheduled coroutine that yields goes back on its scheduler's queue. */

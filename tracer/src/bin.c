@@ -37,7 +37,7 @@
 #include "bin_int.h"
 
 #define CACHE 256
-#define BOUND 1024
+#define BOUND 256 /* (an id's low byte: one instruction) */
 
 /* Two addresses per name: an object's name may be read from two copies
  * (a socket's, and a wait's reference to it), which would otherwise evict
@@ -66,6 +66,14 @@ typedef struct hash_slot {
     uint32_t sid;
 } hash_slot;
 
+/* The strings of a thread's last resume or suspend and their ids: a call
+ * site that records again finds them with two or three compares. */
+typedef struct memo_slot {
+    const char *why, *file, *then;
+    uint64_t sids; /* why | file << 32, as a short record holds them */
+    uint32_t then_sid;
+} memo_slot;
+
 typedef struct bin_thread {
     uint64_t gen;
     coro__bin *b;
@@ -80,6 +88,7 @@ typedef struct bin_thread {
     uint64_t short_cap; /* slots a short record may use: 0 when numbered (full records only) */
     uint64_t epoch;     /* the rename epoch the names below are good for */
     uint32_t no;
+    memo_slot memo[2];     /* [0] resume, [1] suspend */
     uint64_t bound[BOUND]; /* coroutine ids whose names this trace has bound */
     name_slot names[CACHE];
     ptr_slot ptrs[CACHE];
@@ -465,21 +474,20 @@ void coro__bin_record(coro__bin *b, coro_trace_ev *ev, bool keep_order)
 /* The short record of a brief event, its strings' ids found; `then`
  * (suspend only, coro_trace_brief) and its depth. */
 static inline __attribute__((always_inline)) void
-write_short(uint64_t ts, bin_thread *t, const coro_trace_brief *e, const coro_trace_ref *other,
-            uint32_t why, uint32_t file, uint32_t then, int then_depth)
+write_short(uint64_t ts, bin_thread *t, coro_ev_kind kind, const coro_trace_brief *e, uint64_t co,
+            uint64_t other, uint64_t why_file, uint32_t then, int then_depth)
 {
     coro_ctr_short *r = (coro_ctr_short *)t->at;
     /* kind, slots and flags in one store */
-    uint32_t head = (uint32_t)e->kind | (uint32_t)CORO_CTR_SHORT << 16;
+    uint32_t head = (uint32_t)kind | (uint32_t)CORO_CTR_SHORT << 16;
     memcpy(r, &head, sizeof head);
     r->depth = e->depth;
     r->then_depth = then_depth;
     r->ts = ts;
-    r->co = e->co.id;
-    r->other = other->id;
+    r->co = co;
+    r->other = other;
     r->by = e->by;
-    r->why = why;
-    r->file = file;
+    memcpy(&r->why, &why_file, sizeof why_file); /* why, then file */
     r->line = e->line;
     r->then = then;
     r->reserved = 0;
@@ -520,7 +528,7 @@ static bool bound(bin_thread *t, uint64_t ts, coro_trace_ref r)
 /* A brief event whose strings are not all in the caches, or that needs a
  * chunk first, or is recorded in a numbered trace, or is of a kind a short
  * record does not hold (as full records). */
-static __attribute__((noinline)) void brief_slow(coro__bin *b, const coro_trace_brief *e)
+void coro__bin_brief_slow(coro__bin *b, const coro_trace_brief *e)
 {
     if (b->numbered || (e->kind != CORO_EV_RESUME && e->kind != CORO_EV_SUSPEND)) {
         brief_as_full(b, e);
@@ -540,51 +548,83 @@ static __attribute__((noinline)) void brief_slow(coro__bin *b, const coro_trace_
     uint32_t file = literal(t, e->file);
     const char *then = then_of(e);
     uint32_t then_id = then ? literal(t, then) : 0;
-    write_short(ts, t, e, other, why, file, then_id, then ? e->then_depth : 0);
+    write_short(ts, t, e->kind, e, e->co.id, other->id, why | (uint64_t)file << 32, then_id,
+                then ? e->then_depth : 0);
 }
 
 /* The fast path of one kind of brief event (coro__bin_brief), false when a
  * string is not in the caches. */
+/* The ids of a brief event's strings into m, from the thread's caches;
+ * false when a string is not in them. */
+static inline __attribute__((always_inline)) bool
+remember(bin_thread *t, memo_slot *m, const char *why, const char *file, const char *then)
+{
+    /* (a NULL cause or reason is never cached: the slow path) */
+    const ptr_slot *p1 = &t->ptrs[((uintptr_t)why >> 3) & (CACHE - 1)];
+    const ptr_slot *p2 = &t->ptrs[((uintptr_t)file >> 3) & (CACHE - 1)];
+    const ptr_slot *p3 = &t->ptrs[((uintptr_t)then >> 3) & (CACHE - 1)];
+    if (p1->ptr != why || (file && p2->ptr != file) || (then && p3->ptr != then)) return false;
+    *m = (memo_slot){why, file, then, p1->sid | (uint64_t)(file ? p2->sid : 0) << 32,
+                     then ? p3->sid : 0};
+    return true;
+}
+
+/* The fast path of one kind of brief event (coro__bin_brief), false when
+ * a party's name is not bound or a string is not in the caches. */
 static inline __attribute__((always_inline)) bool brief_fast(bin_thread *t,
                                                              const coro_trace_brief *e, bool resume)
 {
     const coro_trace_ref *other = resume ? &e->from : &e->to;
     const char *why = resume ? e->cause : e->reason;
-    const ptr_slot *p1 = &t->ptrs[((uintptr_t)why >> 3) & (CACHE - 1)];
-    const ptr_slot *p2 = &t->ptrs[((uintptr_t)e->file >> 3) & (CACHE - 1)];
-    /* (a NULL cause or reason is never cached: the slow path) */
-    if (t->bound[e->co.id & (BOUND - 1)] != e->co.id ||
-        t->bound[other->id & (BOUND - 1)] != other->id || p1->ptr != why ||
-        (e->file && p2->ptr != e->file))
+    const char *then = resume ? NULL : e->then;
+    uint64_t co = e->co.id, oid = other->id; /* (read once: kept in registers) */
+    if (t->bound[co & (BOUND - 1)] != co || t->bound[oid & (BOUND - 1)] != oid) return false;
+    memo_slot *m = &t->memo[!resume];
+    if (__builtin_expect(m->why != why || m->file != e->file || (!resume && m->then != then), 0) &&
+        !remember(t, m, why, e->file, then))
         return false;
-    uint32_t then = 0;
-    if (!resume && e->then) {
-        const ptr_slot *p3 = &t->ptrs[((uintptr_t)e->then >> 3) & (CACHE - 1)];
-        if (p3->ptr != e->then) return false;
-        then = p3->sid;
-    }
     /* (this path runs only where stamp() reads the TSC: short_cap is 0
      * otherwise; ticks() calls nothing) */
-    write_short(ticks(), t, e, other, p1->sid, e->file ? p2->sid : 0, then,
-                then ? e->then_depth : 0);
+    uint32_t then_sid = resume ? 0 : m->then_sid;
+    write_short(ticks(), t, resume ? CORO_EV_RESUME : CORO_EV_SUSPEND, e, co, oid, m->sids,
+                then_sid, then_sid ? e->then_depth : 0);
     return true;
 }
 
 /* A brief event (trace.h) in the short form, one slot, every field stored
- * once (a ring's chunk holds old records). Calls nothing when the thread
- * has room and its caches know the strings, so that it saves no registers. */
-void coro__bin_brief(const coro_trace_brief *e)
+ * once (a ring's chunk holds old records). The tracer's entry points
+ * themselves (trace.h), so that a recorded event makes one call: they call
+ * nothing when the thread has room and knows the ids, so that they save
+ * no registers, and hand anything else to trace.c. */
+static inline __attribute__((always_inline)) void emit_short(const coro_trace_brief *e, bool resume)
 {
     bin_thread *t = me;
-    coro__bin *b = atomic_load_explicit(&coro__trace_bin, memory_order_acquire);
-    if (__builtin_expect(t->b != b || t->count >= t->short_cap, 0)) goto slow;
-    if (e->kind == CORO_EV_RESUME) {
-        if (__builtin_expect(brief_fast(t, e, true), 1)) return;
-    } else if (e->kind == CORO_EV_SUSPEND) {
-        if (__builtin_expect(brief_fast(t, e, false), 1)) return;
-    }
-slow:
-    if (b) brief_slow(b, e);
+    if (__builtin_expect(t->b == __atomic_load_n(&coro__brief_bin, __ATOMIC_RELAXED) &&
+                             t->count < t->short_cap,
+                         1) &&
+        __builtin_expect(brief_fast(t, e, resume), 1))
+        return;
+    coro__trace_brief_slow(e);
+}
+
+void coro_trace_emit_resume(const coro_trace_brief *e)
+{
+    emit_short(e, true);
+}
+
+void coro_trace_emit_suspend(const coro_trace_brief *e)
+{
+    emit_short(e, false);
+}
+
+void coro_trace_emit_brief(const coro_trace_brief *e)
+{
+    if (e->kind == CORO_EV_RESUME)
+        coro_trace_emit_resume(e);
+    else if (e->kind == CORO_EV_SUSPEND)
+        coro_trace_emit_suspend(e);
+    else
+        coro__trace_brief_slow(e);
 }
 
 void coro__bin_record_in_handler(coro__bin *b, coro_trace_ev *ev)

@@ -67,9 +67,15 @@ coro__bin *coro__bin_open(const char *path, uint64_t ring_bytes, const char *pro
                           bool numbered);
 /* Record ev; with keep_order, ev's own seq, ts and thread are kept (convert). */
 void coro__bin_record(coro__bin *b, coro_trace_ev *ev, bool keep_order);
-/* A brief event into the open recorder (trace.c's coro__trace_bin), if any. */
-void coro__bin_brief(const coro_trace_brief *e);
+/* The open recorder, and the one brief events go straight to (NULL while
+ * a text sink is open): trace.c. bin.c records a brief event at once
+ * (coro_trace_emit_brief) or hands it to coro__trace_brief_slow, which
+ * gives it to the text sinks or to coro__bin_brief_slow. */
 extern coro__bin *_Atomic coro__trace_bin;
+/* (hidden: read with one instruction, not through the GOT) */
+extern coro__bin *coro__brief_bin __attribute__((visibility("hidden")));
+void coro__trace_brief_slow(const coro_trace_brief *e);
+void coro__bin_brief_slow(coro__bin *b, const coro_trace_brief *e);
 /* CORO_TRACE_CLOCK=monotonic (env.c): binary traces stamp events with
  * CLOCK_MONOTONIC rather than the CPU's counter. */
 void coro__trace_bin_monotonic(void);

@@ -31,6 +31,9 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static coro__sink *json_sink, *log_sink;
 /* The binary recorder (bin.c), read without the lock on every event. */
 coro__bin *_Atomic coro__trace_bin;
+/* The recorder a brief event goes straight to: coro__trace_bin while no
+ * text sink is open, else none (bin.c's coro_trace_emit_brief). */
+coro__bin *coro__brief_bin;
 static char bin_path[4096];
 /* Non-zero while a text sink (JSON, log) is open: those take the lock. */
 static _Atomic int text_on;
@@ -182,17 +185,23 @@ static __attribute__((noinline)) void brief_as_events(const coro_trace_brief *e)
     }
 }
 
-void coro_trace_emit_brief(const coro_trace_brief *e)
+/* A brief event that bin.c's coro_trace_emit_brief could not record at
+ * once: a text sink is open, or the thread needs a chunk, or a string an
+ * id. */
+void coro__trace_brief_slow(const coro_trace_brief *e)
 {
-    if (__builtin_expect(atomic_load_explicit(&text_on, memory_order_relaxed), 0))
+    coro__bin *b = atomic_load_explicit(&coro__trace_bin, memory_order_acquire);
+    if (atomic_load_explicit(&text_on, memory_order_relaxed))
         brief_as_events(e);
-    else
-        coro__bin_brief(e); /* which finds the recorder, if any */
+    else if (b)
+        coro__bin_brief_slow(b, e);
 }
 
 static void update_active(void)
 {
     atomic_store(&text_on, json_sink || log_sink);
+    __atomic_store_n(&coro__brief_bin, json_sink || log_sink ? NULL : atomic_load(&coro__trace_bin),
+                     __ATOMIC_RELEASE);
     __atomic_store_n(&coro_trace_active, json_sink || log_sink || atomic_load(&coro__trace_bin),
                      __ATOMIC_RELAXED);
 }

@@ -154,6 +154,10 @@ typedef struct coro_trace_brief {
 } coro_trace_brief;
 
 CORO_API void coro_trace_emit_brief(const coro_trace_brief *e);
+/* The same for a brief event known to be a resume (e->kind is
+ * CORO_EV_RESUME), or a suspend: what the runtime calls, one test fewer. */
+CORO_API void coro_trace_emit_resume(const coro_trace_brief *e);
+CORO_API void coro_trace_emit_suspend(const coro_trace_brief *e);
 
 /* Open the JSON Lines sink at path ("-" = stdout), or the binary recorder
  * (a path ending in .ctr, or PATH:ring=SIZE). Writes the header record.
