@@ -60,7 +60,7 @@ int vz_bin_read_names(bin_in *in)
         int rc = read_chunk(in, c, &cap);
         if (rc) return rc;
     }
-    qsort(nm->b, nm->n, sizeof *nm->b, by_id_ts);
+    if (nm->n) qsort(nm->b, nm->n, sizeof *nm->b, by_id_ts); /* (qsort may not be given NULL) */
     nm->idx_cap = 16;
     while (nm->idx_cap < 2 * nm->n) nm->idx_cap *= 2;
     nm->idx = calloc(nm->idx_cap, sizeof *nm->idx);
