@@ -295,8 +295,10 @@ static int step(const bin_in *in, cursor *k)
         vz_bin_bad(in, "a damaged event record", offset(in, k->at));
         return BAD;
     }
+    uint32_t then = 0; /* a short record with `then` is two events */
+    if (n == CORO_CTR_SHORT) memcpy(&then, k->at + offsetof(coro_ctr_short, then), sizeof then);
     k->at += n * CORO_CTR_SLOT;
-    k->next++;
+    k->next += then ? 2 : 1;
     if (k->at < k->end) return MORE;
     k->c++;
     return enter(in, k);

@@ -168,6 +168,7 @@ void vz_model_apply(vz_model *m, const coro_trace_ev *ev)
     case CORO_EV_CREATE:
         if (c && !ev->obj.id) {
             c->created_by = ev->by.id;
+            c->created_seq = ev->seq;
             c->fn = ev->detail;
             c->last_ts = ev->ts;
             if (!ev->by.id) c->state = VZ_RUNNING; /* a thread's main coroutine */

@@ -12,7 +12,13 @@
  *   than it reported ready; time does not go backwards on a thread.
  *
  * Each violation is reported with the file line of the event, so a runtime
- * bug (or a hand-edited trace) can be found at once. The other views
+ * bug (or a hand-edited trace) can be found at once.
+ *
+ * Across a gap (events lost, or overwritten by the flight recorder) what
+ * happened is not known: a coroutine whose create is not after the latest
+ * gap has an unknown history, so the checks that rest on it (was it
+ * created, running, awaiting, where did it hand control) are not made for
+ * it, and each thread's running coroutine and epoll_wait start unknown. The other views
  * survive every one of these (they are fuzzed with such traces).
  */
 #include <stdarg.h>
@@ -38,7 +44,22 @@ typedef struct checker {
     FILE *out;
     thread_state *th;
     unsigned threads;
+    bool gapped;      /* a gap lies before the event being checked */
+    uint64_t gap_end; /* the last seq the latest such gap lost */
 } checker;
+
+/* Is c's whole history in the trace since the latest gap (or is there no
+ * gap)? The checks that rest on its history are made only then. */
+static bool known(const checker *k, const vz_coro *c)
+{
+    return c && (!k->gapped || c->created_seq > k->gap_end);
+}
+
+/* A coroutine is "never created" only in a trace that lost nothing. */
+static bool missing(const checker *k, const vz_coro *c)
+{
+    return !c && !k->gapped;
+}
 
 static void violation(checker *k, size_t i, const char *fmt, ...) CORO_PRINTF(3, 4);
 static void violation(checker *k, size_t i, const char *fmt, ...)
@@ -86,11 +107,11 @@ static void check_resume(checker *k, vz_model *m, size_t i, thread_state *th)
         violation(k, i, "resume names %s as `to` but %s as `co`: they must be the same",
                   nm(ev->to.name), name);
     if (ev->from.id && ev->from.id == ev->co.id) violation(k, i, "%s resumes itself", name);
-    if (!c)
+    if (missing(k, c))
         violation(k, i, "%s is resumed but was never created", name);
-    else if (c->state == VZ_DEAD)
+    else if (c && c->state == VZ_DEAD)
         violation(k, i, "%s is resumed after it finished", name);
-    else if (c->state == VZ_RUNNING && ev->from.id != ev->co.id)
+    else if (known(k, c) && c->state == VZ_RUNNING && ev->from.id != ev->co.id)
         violation(k, i, "%s is resumed while it is running (on t%u)", name, c->thread);
     if (c && is(ev->cause, "start") && c->resumes)
         violation(k, i, "%s is resumed with cause start, but it ran before", name);
@@ -100,6 +121,7 @@ static void check_resume(checker *k, vz_model *m, size_t i, thread_state *th)
                   nm(ev->from.name), r ? r->name : "?");
     }
     vz_coro *f = ev->from.id ? vz_model_find(m, ev->from.id) : NULL;
+    if (!known(k, f)) f = NULL;
     if (f && f->handed_to && f->handed_to != ev->co.id) {
         vz_coro *h = vz_model_find(m, f->handed_to);
         violation(k, i, "%s handed control to %s (seq %llu), but %s runs", f->name,
@@ -110,7 +132,7 @@ static void check_resume(checker *k, vz_model *m, size_t i, thread_state *th)
                   "control comes back from %s (cause %s), but it neither suspended nor "
                   "finished",
                   f->name, ev->cause);
-    if (is(ev->cause, "continuation") && c && f && c->awaiting != f->id)
+    if (is(ev->cause, "continuation") && known(k, c) && f && c->awaiting != f->id)
         violation(k, i, "%s continues after %s finished, but it did not await it", name, f->name);
     if (is(ev->cause, "io") && !(ev->has & CORO_EVH_FD))
         violation(k, i, "resume of %s with cause io has no fd", name);
@@ -149,23 +171,23 @@ static void check_event(checker *k, vz_model *m, size_t i)
     case CORO_EV_SUSPEND:
     case CORO_EV_AWAIT:
     case CORO_EV_FINISH:
-        if (!c)
+        if (missing(k, c))
             violation(k, i, "%s was never created", name);
-        else if (c->state != VZ_RUNNING)
+        else if (known(k, c) && c->state != VZ_RUNNING)
             violation(k, i, "%s %s while it is not running", name, coro_ev_kind_name(ev->kind));
         if (ev->kind == CORO_EV_AWAIT && ev->to.id) {
             vz_coro *child = vz_model_find(m, ev->to.id);
             if (ev->to.id == ev->co.id)
                 violation(k, i, "%s awaits itself: it can never finish", name);
-            else if (!child)
+            else if (missing(k, child))
                 violation(k, i, "%s awaits %s, which was never created", name, nm(ev->to.name));
-            else if (vz_await_reaches(m, ev->to.id, ev->co.id))
+            else if (!k->gapped && vz_await_reaches(m, ev->to.id, ev->co.id))
                 violation(k, i, "%s awaits %s, which (through its awaits) awaits %s: a cycle", name,
                           nm(ev->to.name), name);
         }
         if (ev->kind == CORO_EV_FINISH && ev->to.id) {
             vz_coro *a = vz_model_find(m, ev->to.id);
-            if (!a || a->awaiting != ev->co.id)
+            if ((missing(k, a) || known(k, a)) && (!a || a->awaiting != ev->co.id))
                 violation(k, i, "%s finishes into %s, which does not await it", name,
                           nm(ev->to.name));
         }
@@ -197,7 +219,7 @@ static void check_event(checker *k, vz_model *m, size_t i)
             violation(k, i, "fd %d is dispatched to %s, which finished", ev->fd, name);
         break;
     case CORO_EV_DESTROY:
-        if (!ev->obj.id && c && c->state == VZ_RUNNING)
+        if (!ev->obj.id && known(k, c) && c->state == VZ_RUNNING)
             violation(k, i, "%s is destroyed while it is running", name);
         break;
     default:
@@ -208,10 +230,19 @@ static void check_event(checker *k, vz_model *m, size_t i)
 int vz_view_check(const vz_trace *t, const vz_opts *o, FILE *out)
 {
     (void)o;
-    checker k = {t, 0, out, NULL, 0};
+    checker k = {.t = t, .out = out};
     vz_model m;
     vz_model_init(&m);
+    size_t g = 0;
     for (size_t i = 0; i < t->n; i++) {
+        for (; g < t->ngaps && t->gaps[g].index <= i; g++) { /* what the gap hid */
+            k.gapped = true;
+            k.gap_end = t->gaps[g].after + t->gaps[g].count;
+            for (unsigned th = 0; th < k.threads; th++) {
+                k.th[th].running = 0;
+                k.th[th].wait = 0;
+            }
+        }
         check_event(&k, &m, i);
         vz_model_apply(&m, &t->ev[i]);
     }

@@ -101,9 +101,10 @@ typedef struct vz_coro {
     /* time the thread spent blocked in epoll_wait while this coroutine (a
      * thread's main, the loop) was the one running: not running time */
     uint64_t epoll_ns, epoll_waits;
-    size_t ready_mark;  /* frame: its place in the ready queue + 1, 0 = none */
-    uint64_t handed_to; /* the `to` of its latest suspend or finish, until it runs */
-    uint64_t last_seq;  /* seq of its latest event */
+    size_t ready_mark;    /* frame: its place in the ready queue + 1, 0 = none */
+    uint64_t handed_to;   /* the `to` of its latest suspend or finish, until it runs */
+    uint64_t last_seq;    /* seq of its latest event */
+    uint64_t created_seq; /* seq of its create event, 0 = not in the trace */
 } vz_coro;
 
 typedef struct vz_model {
