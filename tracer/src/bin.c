@@ -552,8 +552,6 @@ void coro__bin_brief_slow(coro__bin *b, const coro_trace_brief *e)
                 then ? e->then_depth : 0);
 }
 
-/* The fast path of one kind of brief event (coro__bin_brief), false when a
- * string is not in the caches. */
 /* The ids of a brief event's strings into m, from the thread's caches;
  * false when a string is not in them. */
 static inline __attribute__((always_inline)) bool
@@ -569,8 +567,8 @@ remember(bin_thread *t, memo_slot *m, const char *why, const char *file, const c
     return true;
 }
 
-/* The fast path of one kind of brief event (coro__bin_brief), false when
- * a party's name is not bound or a string is not in the caches. */
+/* The fast path of one kind of brief event (emit_short), false when a
+ * party's name is not bound or a string is not in the caches. */
 static inline __attribute__((always_inline)) bool brief_fast(bin_thread *t,
                                                              const coro_trace_brief *e, bool resume)
 {
