@@ -215,6 +215,38 @@ threads)
             fail "the threads' events are not in the order of their timestamps (${clock:-default})"
         "$CS" check t.ctr >/dev/null 2>check.err || fail "check: $(cat check.err)"
     done
+    # The same with short records (a resume, and a yield straight back that
+    # stands for two events), each thread's coroutine renamed midway: every
+    # event once and in order, and each with the name its id had then.
+    CORO_TRACE=b.ctr "$T/threads_child" 4 30000 brief || fail "threads child (brief)"
+    "$CS" convert b.ctr b.jsonl || fail "convert (brief)"
+    awk '
+        function num(f,   v) { if (!match($0, "\"" f "\":[0-9]+")) return -1
+                               v = substr($0, RSTART, RLENGTH); sub(/.*:/, "", v); return v + 0 }
+        function str(f,   v) { if (!match($0, "\"" f "\":\"[^\"]*\"")) return ""
+                               v = substr($0, RSTART, RLENGTH); sub(/^[^:]*:"/, "", v); sub(/"$/, "", v); return v }
+        /"kind":"(resume|suspend)"/ {
+            co = num("co"); k = co >= 2000 ? co - 2000 : co - 1000
+            if (co >= 2000) { back[k]++; if (str("from_name") != w(k, back[k] - 1)) bad_name(); next }
+            kind = $0 ~ /"kind":"resume"/ ? "r" : "s"; line = num("line")
+            if ((kind, k) in last ? line != last[kind, k] + 1 : line != 0) {
+                print "thread " k " " kind ": line " line " after " last[kind, k]; bad = 1
+            }
+            last[kind, k] = line; n[kind, k]++
+            if (str("co_name") != w(k, line)) bad_name()
+        }
+        function w(k, i) { return "w" k (i >= 15000 ? "-renamed" : "") }
+        function bad_name() { if (shown++ < 5) print "wrong name: " $0; bad = 1 }
+        END {
+            for (k = 0; k < 4; k++)
+                if (n["r", k] != 30000 || n["s", k] != 30000 || back[k] != 30000) {
+                    print "thread " k ": " n["r", k] " resumes, " n["s", k] " yields, " back[k] " returns"; bad = 1
+                }
+            exit bad
+        }' b.jsonl || fail "short records lost, duplicated, out of order or misnamed"
+    sed -n 's/.*"ts":\([0-9]*\).*/\1/p' b.jsonl | awk '$1 < p { print "ts " $1 " after " p; exit 1 } { p = $1 }' ||
+        fail "the threads' short records are not in the order of their timestamps"
+    tail -1 b.jsonl | grep -q '"kind":"end","events":360004,' || fail "end: $(tail -1 b.jsonl)"
     ;;
 ring)
     # A flight recorder smaller than the run keeps the newest events and
