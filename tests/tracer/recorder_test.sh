@@ -335,10 +335,35 @@ damaged)
     # message (exit 0 or 2), never a crash or a hang.
     CORO_TRACE=d.ctr "$T/threads_child" 3 3000 || fail "threads child"
     CORO_TRACE=dl.ctr CORO_TRACE_CLOCK=logical "$T/threads_child" 2 2000 || fail "threads child"
+    CORO_TRACE=db.ctr "$T/threads_child" 3 2000 brief || fail "threads child (brief)"
+    # Short records name their coroutines by id: an id the names chunks do
+    # not bind, and a damaged binding, are refused with where they are.
+    u64_at() { od -A n -t u8 -j "$2" -N 8 "$1" | tr -d ' '; }
+    put_u64() { # FILE OFFSET VALUE (little-endian)
+        local v=$3 k
+        for k in 0 1 2 3 4 5 6 7; do
+            printf "\\$(printf %o $(((v >> (8 * k)) & 255)))"
+        done | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+    }
+    cp db.ctr u.ctr
+    put_u64 u.ctr $((4096 + 64 + 16)) 999999 # the first record's co
+    "$CS" convert u.ctr u.jsonl 2>err.txt && fail "an unbound id was read"
+    grep -q "names coroutine 999999 by id alone, and the file binds no name to that id" err.txt ||
+        fail "unbound id: $(cat err.txt)"
+    names=$(for c in $(seq 0 $(($(u64_at db.ctr 336) - 1))); do
+        [ "$(od -A n -t u4 -j $((4096 + c * 65536)) -N 4 db.ctr | tr -d ' ')" = 3 ] && echo $c
+    done | head -1)
+    [ -n "$names" ] || fail "no names chunk in a trace of short records"
+    cp db.ctr u.ctr
+    put_u64 u.ctr $((4096 + names * 65536 + 64)) 0 # the first binding's id
+    "$CS" convert u.ctr u.jsonl 2>err.txt && fail "a damaged binding was read"
+    grep -q "a damaged name binding (at byte $((4096 + names * 65536 + 64)))" err.txt ||
+        fail "damaged binding: $(cat err.txt)"
     RANDOM=7
     for i in $(seq 150); do
         src=d.ctr
         [ $((i % 3)) = 0 ] && src=dl.ctr
+        [ $((i % 3)) = 1 ] && src=db.ctr
         cp $src m.ctr
         size=$(stat -c %s m.ctr)
         for _ in 1 2 3 4; do
