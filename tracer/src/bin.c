@@ -8,18 +8,12 @@
  * into the thread's current chunk, one 64-byte slot for a resume or a
  * suspend, three for any other event. A logical clock numbers the events
  * with one atomic counter instead (CORO_CTR_ORDER_SEQ), as does a converter
- * that keeps a trace's numbers. Strings become ids through per-thread caches:
- *  - cause, reason, obj_kind and file are string literals (the runtime's
- *    contract, trace.h): cached by address;
- *  - names are cached by (object id, address), emptied at any rename (a
- *    process-wide rename epoch), since a rename rewrites the name in place;
- *  - details are hashed by content.
- * A short record names no one: its coroutines' names are bound to their ids
- * once per trace and at each rename (bin_names.c), and the fast path checks
- * only that this thread has seen each id bound.
- * A miss interns the string once for the whole process (under a mutex) and
- * appends it to a string chunk. Chunks are handed out with an atomic
- * counter; the file (bin_file.c) grows under the same mutex.
+ * that keeps a trace's numbers. Strings become ids through per-thread caches
+ * (bin_strings.c), and a short record names no one: its coroutines' names
+ * are bound to their ids once per trace and at each rename (bin_names.c),
+ * and the fast path checks only that this thread has seen each id bound.
+ * Chunks are handed out with an atomic counter; the file (bin_file.c)
+ * grows under the recorder's mutex.
  *
  * The flight recorder (ring=SIZE) reuses the oldest event chunk that no
  * thread is writing; the events it held are counted as overwritten.
@@ -36,67 +30,6 @@
 
 #include "bin_int.h"
 
-#define CACHE 256
-#define BOUND 256 /* (an id's low byte: one instruction) */
-
-/* Two addresses per name: an object's name may be read from two copies
- * (a socket's, and a wait's reference to it), which would otherwise evict
- * each other at every event and send each lookup to by_content. */
-typedef struct name_slot {
-    uint64_t id;
-    const char *ptr, *ptr2;
-    uint32_t sid;
-} name_slot;
-
-typedef struct ptr_slot {
-    const char *ptr;
-    uint32_t sid;
-} ptr_slot;
-
-/* A wait's detail by its parts (coro_trace_ev.op): formatted at a miss. */
-typedef struct op_slot {
-    const char *op;
-    int fd;
-    uint32_t obj, sid;
-} op_slot;
-
-typedef struct hash_slot {
-    uint64_t hash;
-    const char *copy;
-    uint32_t sid;
-} hash_slot;
-
-/* The strings of a thread's last resume or suspend and their ids: a call
- * site that records again finds them with two or three compares. */
-typedef struct memo_slot {
-    const char *why, *file, *then;
-    uint64_t sids; /* why | file << 32, as a short record holds them */
-    uint32_t then_sid;
-} memo_slot;
-
-typedef struct bin_thread {
-    uint64_t gen;
-    coro__bin *b;
-    coro_ctr_chunk *chunk;
-    char *at;       /* the next free slot */
-    uint64_t count; /* slots committed in the chunk (CORO_CTR_SLOTS_PER_CHUNK: no chunk) */
-    uint64_t fulls; /* full records in the chunk */
-    uint64_t folds; /* short records that stand for two events: it holds
-                       count - 2 fulls + folds events */
-    uint64_t first; /* this thread's number of the chunk's first event */
-    uint64_t ticket;
-    uint64_t short_cap; /* slots a short record may use: 0 when numbered (full records only) */
-    uint64_t epoch;     /* the rename epoch the names below are good for */
-    uint32_t no;
-    memo_slot memo[2];     /* [0] resume, [1] suspend */
-    uint64_t bound[BOUND]; /* coroutine ids whose names this trace has bound */
-    name_slot names[CACHE];
-    ptr_slot ptrs[CACHE];
-    hash_slot details[CACHE];
-    op_slot ops[CACHE];
-} bin_thread;
-
-static _Atomic uint64_t rename_epoch = 1;
 static _Atomic uint64_t generation;
 
 uint64_t coro__bin_generation(void)
@@ -125,15 +58,6 @@ static inline uint64_t stamp(const coro__bin *b)
 {
     if (__builtin_expect(HAVE_TSC && b->ts_kind == CORO_CTR_TS_TSC, 1)) return ticks();
     return mono_ns() - b->ns0;
-}
-
-static uint64_t fnv(const char *s, size_t *len)
-{
-    uint64_t h = 1469598103934665603u;
-    const char *p = s;
-    while (*p) h = (h ^ (unsigned char)*p++) * 1099511628211u;
-    *len = (size_t)(p - s);
-    return h | 1; /* never 0: 0 marks an empty slot */
 }
 
 bool coro__bin_lock(coro__bin *b)
@@ -245,152 +169,6 @@ static bin_thread *thread_state(coro__bin *b)
     return t;
 }
 
-/* ---- strings ---- */
-
-/* With b->lock held: append s to the string chunks. *held says whether
- * the lock is still held on return (it is let go to take a new chunk). */
-static bool store_string(coro__bin *b, uint32_t sid, const char *s, size_t len, bool *held)
-{
-    size_t max = CORO_CTR_CHUNK - sizeof(coro_ctr_chunk) - sizeof(coro_ctr_string) - 8;
-    if (len > max) len = max;
-    size_t need = (sizeof(coro_ctr_string) + len + 1 + 7) & ~(size_t)7;
-    coro_ctr_chunk *c = coro__bin_room_in(b, &b->strings, CORO_CTR_STRINGS, need, held);
-    if (!c) return false;
-    char *at = (char *)(c + 1) + c->count;
-    coro_ctr_string e = {sid, (uint32_t)len};
-    memcpy(at, &e, sizeof e);
-    memcpy(at + sizeof e, s, len);
-    at[sizeof e + len] = 0;
-    coro__bin_appended(c, need);
-    return true;
-}
-
-/* The process-wide id of s's content (0 if it cannot be recorded). */
-static uint32_t intern(coro__bin *b, const char *s, uint64_t hash, size_t len, const char **copy)
-{
-    if (!coro__bin_lock(b)) return 0;
-    if (b->tab_len * 2 >= b->tab_cap) {
-        size_t ncap = b->tab_cap ? b->tab_cap * 2 : 1024;
-        __typeof__(b->tab) n = calloc(ncap, sizeof *n);
-        if (!n) {
-            pthread_mutex_unlock(&b->lock);
-            return 0;
-        }
-        for (size_t i = 0; i < b->tab_cap; i++)
-            if (b->tab[i].hash) {
-                size_t j = b->tab[i].hash & (ncap - 1);
-                while (n[j].hash) j = (j + 1) & (ncap - 1);
-                n[j] = b->tab[i];
-            }
-        free(b->tab);
-        b->tab = n;
-        b->tab_cap = ncap;
-    }
-    size_t j = hash & (b->tab_cap - 1);
-    while (b->tab[j].hash) {
-        if (b->tab[j].hash == hash && !strcmp(b->tab[j].s, s)) {
-            uint32_t sid = b->tab[j].sid;
-            *copy = b->tab[j].s;
-            pthread_mutex_unlock(&b->lock);
-            return sid;
-        }
-        j = (j + 1) & (b->tab_cap - 1);
-    }
-    char *c = malloc(len + 1);
-    uint32_t sid = 0;
-    if (c) {
-        memcpy(c, s, len + 1);
-        sid = (uint32_t)atomic_fetch_add(A(&b->h->strings), 1) + 1;
-        bool held = true;
-        if (store_string(b, sid, c, len, &held)) {
-            /* the table may have been grown while store_string let go of
-             * the lock: find the slot again */
-            j = hash & (b->tab_cap - 1);
-            while (b->tab[j].hash) j = (j + 1) & (b->tab_cap - 1);
-            b->tab[j].hash = hash;
-            b->tab[j].s = c;
-            b->tab[j].sid = sid;
-            b->tab_len++;
-            *copy = c;
-        } else {
-            free(c);
-            sid = 0;
-            if (!held) return 0;
-        }
-    }
-    pthread_mutex_unlock(&b->lock);
-    return sid;
-}
-
-static uint32_t by_content(bin_thread *t, const char *s)
-{
-    size_t len;
-    uint64_t h = fnv(s, &len);
-    hash_slot *e = &t->details[h & (CACHE - 1)];
-    if (e->hash == h && !strcmp(e->copy, s)) return e->sid;
-    const char *copy = NULL;
-    uint32_t sid = intern(t->b, s, h, len, &copy);
-    if (sid) *e = (hash_slot){h, copy, sid};
-    return sid;
-}
-
-static inline uint32_t literal(bin_thread *t, const char *s)
-{
-    if (!s) return 0;
-    ptr_slot *e = &t->ptrs[((uintptr_t)s >> 3) & (CACHE - 1)];
-    if (__builtin_expect(e->ptr == s, 1)) return e->sid;
-    uint32_t sid = by_content(t, s);
-    if (sid) *e = (ptr_slot){s, sid};
-    return sid;
-}
-
-/* The names cached are emptied when anything was renamed since. */
-static inline void names_fresh(bin_thread *t)
-{
-    uint64_t epoch = atomic_load_explicit(&rename_epoch, memory_order_relaxed);
-    if (__builtin_expect(t->epoch == epoch, 1)) return;
-    memset(t->names, 0, sizeof t->names);
-    t->epoch = epoch;
-}
-
-static uint32_t name_missed(bin_thread *t, name_slot *e, uint64_t id, const char *s)
-{
-    bool same = e->id == id;
-    if (same && e->ptr2 == s) return e->sid;
-    uint32_t sid = by_content(t, s);
-    if (!sid) return 0;
-    if (same && sid == e->sid)
-        e->ptr2 = s;
-    else
-        *e = (name_slot){id, s, NULL, sid};
-    return sid;
-}
-
-static inline uint32_t name(bin_thread *t, uint64_t id, const char *s)
-{
-    /* an absent name is not cached: a party named in one event may be
-     * given by id alone in another (a resume's `by`), and must not evict
-     * its name */
-    if (!s) return 0;
-    name_slot *e = &t->names[id & (CACHE - 1)];
-    if (__builtin_expect(e->id == id && e->ptr == s, 1)) return e->sid;
-    return name_missed(t, e, id, s);
-}
-
-/* The id of the detail ev->op stands for, formatted only the first time
- * this thread meets that call on that fd or object (obj: its name's id). */
-static uint32_t op_detail(bin_thread *t, const coro_trace_ev *ev, uint32_t obj)
-{
-    int fd = ev->has & CORO_EVH_FD ? ev->fd : -1;
-    op_slot *e = &t->ops[((uintptr_t)ev->op >> 3 ^ (unsigned)fd ^ obj) & (CACHE - 1)];
-    if (e->op == ev->op && e->fd == fd && e->obj == obj) return e->sid;
-    char buf[160];
-    coro_trace_describe(buf, sizeof buf, ev->op, fd, ev->obj.name);
-    uint32_t sid = by_content(t, buf);
-    if (sid) *e = (op_slot){ev->op, fd, obj, sid};
-    return sid;
-}
-
 /* ---- recording ---- */
 
 /* This thread's state with room for a record of `slots` slots, or NULL
@@ -418,8 +196,8 @@ void coro__bin_record(coro__bin *b, coro_trace_ev *ev, bool keep_order)
 {
     bin_thread *t = room(b, CORO_CTR_FULL);
     if (!t) return;
-    if (ev->kind == CORO_EV_RENAME) atomic_fetch_add(&rename_epoch, 1);
-    names_fresh(t);
+    if (ev->kind == CORO_EV_RENAME) atomic_fetch_add(&coro__bin_rename_epoch, 1);
+    coro__bin_names_fresh(t);
     if (keep_order) {
         uint64_t s = atomic_load(A(&b->h->seq));
         if (ev->seq > s) atomic_store(A(&b->h->seq), ev->seq);
@@ -445,21 +223,23 @@ void coro__bin_record(coro__bin *b, coro_trace_ev *ev, bool keep_order)
     r->wait = ev->wait;
     r->value = ev->value;
     r->aux = (ev->has & CORO_EVH_ADDR) ? ev->addr : (uint64_t)ev->timeout_ms;
-    r->co_name = name(t, ev->co.id, ev->co.name);
+    r->co_name = coro__bin_name(t, ev->co.id, ev->co.name);
     /* a rename's new name, for the short records that follow (a binding
      * that cannot be written leaves them the old name: the file is full,
      * and events are being lost, which the reader reports) */
     if (ev->kind == CORO_EV_RENAME && !b->numbered)
         coro__bin_bind(b, ev->co.id, r->co_name, ev->ts);
-    r->from_name = name(t, ev->from.id, ev->from.name);
-    r->to_name = name(t, ev->to.id, ev->to.name);
-    r->by_name = name(t, ev->by.id, ev->by.name);
-    r->obj_name = name(t, ev->obj.id, ev->obj.name);
-    r->obj_kind = literal(t, ev->obj_kind);
-    r->cause = literal(t, ev->cause);
-    r->reason = literal(t, ev->reason);
-    r->detail = ev->detail ? by_content(t, ev->detail) : ev->op ? op_detail(t, ev, r->obj_name) : 0;
-    r->file = literal(t, ev->file);
+    r->from_name = coro__bin_name(t, ev->from.id, ev->from.name);
+    r->to_name = coro__bin_name(t, ev->to.id, ev->to.name);
+    r->by_name = coro__bin_name(t, ev->by.id, ev->by.name);
+    r->obj_name = coro__bin_name(t, ev->obj.id, ev->obj.name);
+    r->obj_kind = coro__bin_literal(t, ev->obj_kind);
+    r->cause = coro__bin_literal(t, ev->cause);
+    r->reason = coro__bin_literal(t, ev->reason);
+    r->detail = ev->detail ? coro__bin_by_content(t, ev->detail)
+                : ev->op   ? coro__bin_op_detail(t, ev, r->obj_name)
+                           : 0;
+    r->file = coro__bin_literal(t, ev->file);
     r->line = ev->line;
     r->fd = ev->fd;
     r->events = ev->events;
@@ -517,9 +297,9 @@ static void brief_as_full(coro__bin *b, const coro_trace_brief *e)
  * its name? Binds it at ts if this thread has not seen it bound. */
 static bool bound(bin_thread *t, uint64_t ts, coro_trace_ref r)
 {
-    uint64_t *slot = &t->bound[r.id & (BOUND - 1)];
+    uint64_t *slot = &t->bound[r.id & (BIN_BOUND - 1)];
     if (*slot == r.id) return true;
-    uint32_t sid = name(t, r.id, r.name);
+    uint32_t sid = coro__bin_name(t, r.id, r.name);
     if ((r.name && !sid) || !coro__bin_bind(t->b, r.id, sid, ts)) return false;
     *slot = r.id;
     return true;
@@ -536,7 +316,7 @@ void coro__bin_brief_slow(coro__bin *b, const coro_trace_brief *e)
     }
     bin_thread *t = room(b, CORO_CTR_SHORT);
     if (!t) return;
-    names_fresh(t);
+    coro__bin_names_fresh(t);
     bool resume = e->kind == CORO_EV_RESUME;
     const coro_trace_ref *other = resume ? &e->from : &e->to;
     uint64_t ts = stamp(b);
@@ -544,10 +324,10 @@ void coro__bin_brief_slow(coro__bin *b, const coro_trace_brief *e)
         brief_as_full(b, e);
         return;
     }
-    uint32_t why = literal(t, resume ? e->cause : e->reason);
-    uint32_t file = literal(t, e->file);
+    uint32_t why = coro__bin_literal(t, resume ? e->cause : e->reason);
+    uint32_t file = coro__bin_literal(t, e->file);
     const char *then = then_of(e);
-    uint32_t then_id = then ? literal(t, then) : 0;
+    uint32_t then_id = then ? coro__bin_literal(t, then) : 0;
     write_short(ts, t, e->kind, e, e->co.id, other->id, why | (uint64_t)file << 32, then_id,
                 then ? e->then_depth : 0);
 }
@@ -558,9 +338,9 @@ static inline __attribute__((always_inline)) bool
 remember(bin_thread *t, memo_slot *m, const char *why, const char *file, const char *then)
 {
     /* (a NULL cause or reason is never cached: the slow path) */
-    const ptr_slot *p1 = &t->ptrs[((uintptr_t)why >> 3) & (CACHE - 1)];
-    const ptr_slot *p2 = &t->ptrs[((uintptr_t)file >> 3) & (CACHE - 1)];
-    const ptr_slot *p3 = &t->ptrs[((uintptr_t)then >> 3) & (CACHE - 1)];
+    const ptr_slot *p1 = &t->ptrs[((uintptr_t)why >> 3) & (BIN_CACHE - 1)];
+    const ptr_slot *p2 = &t->ptrs[((uintptr_t)file >> 3) & (BIN_CACHE - 1)];
+    const ptr_slot *p3 = &t->ptrs[((uintptr_t)then >> 3) & (BIN_CACHE - 1)];
     if (p1->ptr != why || (file && p2->ptr != file) || (then && p3->ptr != then)) return false;
     *m = (memo_slot){why, file, then, p1->sid | (uint64_t)(file ? p2->sid : 0) << 32,
                      then ? p3->sid : 0};
@@ -576,7 +356,8 @@ static inline __attribute__((always_inline)) bool brief_fast(bin_thread *t,
     const char *why = resume ? e->cause : e->reason;
     const char *then = resume ? NULL : e->then;
     uint64_t co = e->co.id, oid = other->id; /* (read once: kept in registers) */
-    if (t->bound[co & (BOUND - 1)] != co || t->bound[oid & (BOUND - 1)] != oid) return false;
+    if (t->bound[co & (BIN_BOUND - 1)] != co || t->bound[oid & (BIN_BOUND - 1)] != oid)
+        return false;
     memo_slot *m = &t->memo[!resume];
     if (__builtin_expect(m->why != why || m->file != e->file || (!resume && m->then != then), 0) &&
         !remember(t, m, why, e->file, then))

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 
 #include "coro/trace_bin.h"
@@ -101,5 +102,116 @@ static inline void coro__bin_appended(coro_ctr_chunk *c, size_t bytes)
 /* bin_names.c: binds coroutine id's name (a string id) from ts on, unless
  * that is already its latest binding. False when it cannot be recorded. */
 bool coro__bin_bind(coro__bin *b, uint64_t id, uint32_t sid, uint64_t ts);
+
+/* ---- a thread's state (bin.c) and its string caches (bin_strings.c) ---- */
+
+#define BIN_CACHE 256
+#define BIN_BOUND 256 /* (an id's low byte: one instruction) */
+
+/* Two addresses per name: an object's name may be read from two copies
+ * (a socket's, and a wait's reference to it), which would otherwise evict
+ * each other at every event and send each lookup to by_content. */
+typedef struct name_slot {
+    uint64_t id;
+    const char *ptr, *ptr2;
+    uint32_t sid;
+} name_slot;
+
+typedef struct ptr_slot {
+    const char *ptr;
+    uint32_t sid;
+} ptr_slot;
+
+/* A wait's detail by its parts (coro_trace_ev.op): formatted at a miss. */
+typedef struct op_slot {
+    const char *op;
+    int fd;
+    uint32_t obj, sid;
+} op_slot;
+
+typedef struct hash_slot {
+    uint64_t hash;
+    const char *copy;
+    uint32_t sid;
+} hash_slot;
+
+/* The strings of a thread's last resume or suspend and their ids: a call
+ * site that records again finds them with two or three compares. */
+typedef struct memo_slot {
+    const char *why, *file, *then;
+    uint64_t sids; /* why | file << 32, as a short record holds them */
+    uint32_t then_sid;
+} memo_slot;
+
+typedef struct bin_thread {
+    uint64_t gen;
+    coro__bin *b;
+    coro_ctr_chunk *chunk;
+    char *at;       /* the next free slot */
+    uint64_t count; /* slots committed in the chunk (CORO_CTR_SLOTS_PER_CHUNK: no chunk) */
+    uint64_t fulls; /* full records in the chunk */
+    uint64_t folds; /* short records that stand for two events: it holds
+                       count - 2 fulls + folds events */
+    uint64_t first; /* this thread's number of the chunk's first event */
+    uint64_t ticket;
+    uint64_t short_cap; /* slots a short record may use: 0 when numbered (full records only) */
+    uint64_t epoch;     /* the rename epoch the names below are good for */
+    uint32_t no;
+    memo_slot memo[2];         /* [0] resume, [1] suspend */
+    uint64_t bound[BIN_BOUND]; /* coroutine ids whose names this trace has bound */
+    name_slot names[BIN_CACHE];
+    ptr_slot ptrs[BIN_CACHE];
+    hash_slot details[BIN_CACHE];
+    op_slot ops[BIN_CACHE];
+} bin_thread;
+
+/* bin_strings.c: a string's id through the thread's caches, interned at a
+ * miss (0 if it cannot be recorded); names cached are good for one rename
+ * epoch, which every rename moves on. */
+extern _Atomic uint64_t coro__bin_rename_epoch;
+uint32_t coro__bin_by_content(bin_thread *t, const char *s);
+uint32_t coro__bin_name_missed(bin_thread *t, name_slot *e, uint64_t id, const char *s);
+uint32_t coro__bin_op_missed(bin_thread *t, op_slot *e, const coro_trace_ev *ev, int fd,
+                             uint32_t obj);
+
+static inline uint32_t coro__bin_literal(bin_thread *t, const char *s)
+{
+    if (!s) return 0;
+    ptr_slot *e = &t->ptrs[((uintptr_t)s >> 3) & (BIN_CACHE - 1)];
+    if (__builtin_expect(e->ptr == s, 1)) return e->sid;
+    uint32_t sid = coro__bin_by_content(t, s);
+    if (sid) *e = (ptr_slot){s, sid};
+    return sid;
+}
+
+/* The names cached are emptied when anything was renamed since. */
+static inline void coro__bin_names_fresh(bin_thread *t)
+{
+    uint64_t epoch = atomic_load_explicit(&coro__bin_rename_epoch, memory_order_relaxed);
+    if (__builtin_expect(t->epoch == epoch, 1)) return;
+    memset(t->names, 0, sizeof t->names);
+    t->epoch = epoch;
+}
+
+static inline uint32_t coro__bin_name(bin_thread *t, uint64_t id, const char *s)
+{
+    /* an absent name is not cached: a party named in one event may be
+     * given by id alone in another (a resume's `by`), and must not evict
+     * its name */
+    if (!s) return 0;
+    name_slot *e = &t->names[id & (BIN_CACHE - 1)];
+    if (__builtin_expect(e->id == id && (e->ptr == s || e->ptr2 == s), 1)) return e->sid;
+    return coro__bin_name_missed(t, e, id, s);
+}
+
+/* The id of the detail ev->op stands for, formatted only the first time
+ * this thread meets that call on that fd or object (obj: its name's id). */
+static inline uint32_t coro__bin_op_detail(bin_thread *t, const coro_trace_ev *ev, uint32_t obj)
+{
+    int fd = ev->has & CORO_EVH_FD ? ev->fd : -1;
+    op_slot *e = &t->ops[((uintptr_t)ev->op >> 3 ^ (unsigned)fd ^ obj) & (BIN_CACHE - 1)];
+    if (e->op == ev->op && e->fd == fd && e->obj == obj) return e->sid;
+    return coro__bin_op_missed(t, e, ev, fd, obj);
+}
 
 #endif
