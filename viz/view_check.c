@@ -187,7 +187,7 @@ static void check_event(checker *k, vz_model *m, size_t i)
         }
         if (ev->kind == CORO_EV_FINISH && ev->to.id) {
             vz_coro *a = vz_model_find(m, ev->to.id);
-            if ((missing(k, a) || known(k, a)) && (!a || a->awaiting != ev->co.id))
+            if (missing(k, a) || (known(k, a) && a->awaiting != ev->co.id))
                 violation(k, i, "%s finishes into %s, which does not await it", name,
                           nm(ev->to.name));
         }

@@ -42,16 +42,18 @@ bool coro__bin_bind(coro__bin *b, uint64_t id, uint32_t sid, uint64_t ts)
 {
     if (!id) return true; /* "none" has no name */
     if (!coro__bin_lock(b)) return false;
-    bool ok = grow(b);
-    size_t j = ok ? slot_of(b, id) : 0;
-    if (ok && b->bound[j].id == id && b->bound[j].sid == sid) {
+    if (!grow(b)) {
+        pthread_mutex_unlock(&b->lock);
+        return false;
+    }
+    size_t j = slot_of(b, id);
+    if (b->bound[j].id == id && b->bound[j].sid == sid) {
         pthread_mutex_unlock(&b->lock);
         return true;
     }
-    bool held = true;
+    bool held;
     coro_ctr_chunk *c =
-        ok ? coro__bin_room_in(b, &b->names, CORO_CTR_NAMES, sizeof(coro_ctr_binding), &held)
-           : NULL;
+        coro__bin_room_in(b, &b->names, CORO_CTR_NAMES, sizeof(coro_ctr_binding), &held);
     if (c) {
         coro_ctr_binding e = {.id = id, .ts = ts, .name = sid};
         memcpy((char *)(c + 1) + c->count, &e, sizeof e);

@@ -199,11 +199,11 @@ void coro__trace_brief_slow(const coro_trace_brief *e)
 
 static void update_active(void)
 {
-    atomic_store(&text_on, json_sink || log_sink);
-    __atomic_store_n(&coro__brief_bin, json_sink || log_sink ? NULL : atomic_load(&coro__trace_bin),
-                     __ATOMIC_RELEASE);
-    __atomic_store_n(&coro_trace_active, json_sink || log_sink || atomic_load(&coro__trace_bin),
-                     __ATOMIC_RELAXED);
+    bool text = json_sink || log_sink;
+    coro__bin *b = atomic_load(&coro__trace_bin);
+    atomic_store(&text_on, text);
+    __atomic_store_n(&coro__brief_bin, text ? NULL : b, __ATOMIC_RELEASE);
+    __atomic_store_n(&coro_trace_active, text || b, __ATOMIC_RELAXED);
 }
 
 static void default_program(void)
